@@ -1,0 +1,11 @@
+#include "hub/commands.hpp"
+
+namespace tutelle::hub {
+
+std::map<std::string, Command> commands() {
+  std::map<std::string, Command> all;
+  all.merge(identity_commands());
+  return all;
+}
+
+}  // namespace tutelle::hub

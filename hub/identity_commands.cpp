@@ -1,0 +1,7 @@
+#include "hub/commands.hpp"
+
+namespace tutelle::hub {
+
+std::map<std::string, Command> identity_commands() { return {}; }
+
+}  // namespace tutelle::hub
