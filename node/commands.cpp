@@ -1,0 +1,11 @@
+#include "node/commands.hpp"
+
+namespace tutelle::node {
+
+std::map<std::string, Command> commands() {
+  std::map<std::string, Command> all;
+  all.merge(data_commands());
+  return all;
+}
+
+}  // namespace tutelle::node

@@ -1,0 +1,18 @@
+#pragma once
+// The commands of tutelle-node. Every command takes --dir DIR; output is JSON where a program
+// reads it; errors go to stderr with a non-zero exit.
+
+#include <map>
+#include <string>
+
+#include "protocol/command_line.hpp"
+
+namespace tutelle::node {
+
+std::map<std::string, Command> commands();
+
+// Defined in data_commands.cpp: init, put, get, list, delete, import, import-rnsr, export,
+// digest, log.
+std::map<std::string, Command> data_commands();
+
+}  // namespace tutelle::node

@@ -1,0 +1,321 @@
+// The data commands of tutelle-node: creating a node, editing, reading and importing records.
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+
+#include "conflict/hlc.hpp"
+#include "node/commands.hpp"
+#include "node/import.hpp"
+#include "node/views.hpp"
+
+namespace tutelle::node {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kTool = "tutelle-node";
+
+// Parses the words of a command, refusing options it does not know.
+Result<Args> parse(const std::vector<std::string>& words, const std::set<std::string>& options,
+                   const std::set<std::string>& flags = {}) {
+  auto args = Args::parse(words, flags);
+  if (!args) return args.error();
+  std::set<std::string> known = options;
+  known.insert(flags.begin(), flags.end());
+  known.insert("dir");
+  known.insert("map-size");
+  Status only = args->only(known);
+  if (!only) return only.error();
+  if (!args->has("dir")) return make_error(ErrorCode::invalid_argument, "--dir is required");
+  return args;
+}
+
+Result<std::size_t> parse_size(const std::string& option, const std::string& text) {
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || value == 0) {
+    return make_error(ErrorCode::invalid_argument,
+                      "--" + option + ": '" + text + "' is not a positive whole number");
+  }
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  if (unit == "M" || unit == "MiB") return value << 20;
+  if (unit == "G" || unit == "GiB") return value << 30;
+  if (unit.empty()) return value;
+  return make_error(ErrorCode::invalid_argument,
+                    "--" + option + ": unit '" + std::string(unit) + "' (use M or G)");
+}
+
+Result<std::unique_ptr<Node>> open_node(const Args& args) {
+  OpenOptions options;
+  if (auto size = args.get("map-size")) {
+    auto bytes = parse_size("map-size", *size);
+    if (!bytes) return bytes.error();
+    options.map_size = bytes.value();
+  }
+  return Node::open(*args.get("dir"), options);
+}
+
+std::string author_of(const Args& args, const Node& node) {
+  if (auto author = args.get("author")) return *author;
+  if (const char* env = std::getenv("TUTELLE_AUTHOR")) return env;
+  return "steward@" + node.establishment();
+}
+
+int print(const json& value) {
+  std::cout << value.dump() << "\n";
+  return 0;
+}
+
+int run_init(const std::vector<std::string>& words) {
+  auto args = parse(words, {"establishment", "name", "partner"});
+  if (!args) return fail(kTool, args.error());
+  auto uai = args->require("establishment");
+  if (!uai) return fail(kTool, uai.error());
+  InitOptions options{uai.value(), args->get("name").value_or(""), args->has("partner"),
+                      args->get("partner").value_or("")};
+  auto node = Node::create(*args->get("dir"), options);
+  if (!node) return fail(kTool, node.error());
+  return print({{"dir", *args->get("dir")},
+                {"establishment", node.value()->establishment()},
+                {"role", node.value()->role()},
+                {"public_key", identity::to_hex(node.value()->keys().public_key)}});
+}
+
+int run_put(const std::vector<std::string>& words) {
+  auto args = parse(words, {"author", "home"});
+  if (!args) return fail(kTool, args.error());
+  const auto& positional = args->positional();
+  if (positional.empty()) {
+    return fail(kTool, make_error(ErrorCode::invalid_argument, "put: TYPE is required"));
+  }
+  RecordEdit edit{positional[0], std::nullopt, args->get("home"), {}, false};
+  for (std::size_t i = 1; i < positional.size(); ++i) {
+    if (i == 1 && positional[i].find('=') == std::string::npos) {
+      edit.id = positional[i];
+      continue;
+    }
+    auto field = parse_field_edit(positional[i]);
+    if (!field) return fail(kTool, field.error());
+    edit.fields.push_back(field.value());
+  }
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  auto batch = node.value()->begin_batch(author_of(args.value(), *node.value()));
+  if (!batch) return fail(kTool, batch.error());
+  auto id = batch->edit(edit);
+  if (!id) return fail(kTool, id.error());
+  auto summary = batch->commit();
+  if (!summary) return fail(kTool, summary.error());
+  return print({{"id", id.value()}, {"operations", summary->operations}, {"seqs", summary->seqs}});
+}
+
+int run_delete(const std::vector<std::string>& words) {
+  auto args = parse(words, {"author"});
+  if (!args) return fail(kTool, args.error());
+  if (args->positional().size() != 1) {
+    return fail(kTool, make_error(ErrorCode::invalid_argument, "delete: one ID is required"));
+  }
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  std::string id = args->positional()[0];
+  auto txn = node.value()->replica().begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  auto record = node.value()->replica().get(txn.value(), id);
+  txn.value().abort();
+  if (!record) return fail(kTool, record.error());
+  if (!record.value()) return fail(kTool, make_error(ErrorCode::not_found, id + ": no such record"));
+  auto batch = node.value()->begin_batch(author_of(args.value(), *node.value()));
+  if (!batch) return fail(kTool, batch.error());
+  auto deleted = batch->edit(RecordEdit{record.value()->type, id, std::nullopt, {}, true});
+  if (!deleted) return fail(kTool, deleted.error());
+  auto summary = batch->commit();
+  if (!summary) return fail(kTool, summary.error());
+  return print({{"deleted", id}, {"seqs", summary->seqs}});
+}
+
+int run_get(const std::vector<std::string>& words) {
+  auto args = parse(words, {}, {"provenance"});
+  if (!args) return fail(kTool, args.error());
+  if (args->positional().size() != 1) {
+    return fail(kTool, make_error(ErrorCode::invalid_argument, "get: one ID is required"));
+  }
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  auto& replica = node.value()->replica();
+  auto txn = replica.begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  auto record = replica.get(txn.value(), args->positional()[0]);
+  if (!record) return fail(kTool, record.error());
+  if (!record.value()) {
+    return fail(kTool, make_error(ErrorCode::not_found, args->positional()[0] + ": no such record"));
+  }
+  View view(replica, txn.value());
+  if (!args->has("provenance")) return print(view.record_json(*record.value()));
+  auto provenance = view.provenance_json(*record.value());
+  if (!provenance) return fail(kTool, provenance.error());
+  return print(provenance.value());
+}
+
+int run_list(const std::vector<std::string>& words) {
+  auto args = parse(words, {"type", "where"});
+  if (!args) return fail(kTool, args.error());
+  std::string type = args->get("type").value_or("");
+  if (!type.empty()) {
+    auto known = require_type(type);
+    if (!known) return fail(kTool, known.error());
+  }
+  std::vector<std::pair<std::string, std::string>> filters;
+  for (const auto& where : args->all("where")) {
+    auto equals = where.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return fail(kTool, make_error(ErrorCode::invalid_argument,
+                                    "--where: '" + where + "' is not FIELD=VALUE"));
+    }
+    filters.emplace_back(where.substr(0, equals), where.substr(equals + 1));
+  }
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  auto& replica = node.value()->replica();
+  auto txn = replica.begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  View view(replica, txn.value());
+  Status listed = replica.for_each_record(txn.value(), type, [&](const RecordState& record) {
+    json shown = view.record_json(record);
+    for (const auto& [field, value] : filters) {
+      if (!shown["fields"].contains(field)) return true;
+      const json& held = shown["fields"][field];
+      bool match = held.is_array() ? std::any_of(held.begin(), held.end(), [&](const json& v) {
+        return (v.is_string() ? v.get<std::string>() : v.dump()) == value;
+      })
+                                   : (held.is_string() ? held.get<std::string>() : held.dump()) == value;
+      if (!match) return true;
+    }
+    std::cout << shown.dump() << "\n";
+    return true;
+  });
+  if (!listed) return fail(kTool, listed.error());
+  return 0;
+}
+
+int run_import(const std::vector<std::string>& words, bool rnsr) {
+  auto args = parse(words, {"author", "batch"}, {"dry-run"});
+  if (!args) return fail(kTool, args.error());
+  if (args->positional().size() != 1) {
+    return fail(kTool, make_error(ErrorCode::invalid_argument, "import: one FILE is required"));
+  }
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  ImportOptions options;
+  options.dry_run = args->has("dry-run");
+  options.author = author_of(args.value(), *node.value());
+  options.progress = ::isatty(STDERR_FILENO) != 0;
+  if (auto batch = args->get("batch")) {
+    auto size = parse_size("batch", *batch);
+    if (!size) return fail(kTool, size.error());
+    options.batch_size = size.value();
+  }
+  auto summary = rnsr ? import_rnsr(*node.value(), args->positional()[0], options, std::cerr)
+                      : import_file(*node.value(), args->positional()[0], options, std::cerr);
+  if (!summary) return fail(kTool, summary.error());
+  print({{"read", summary->read},
+         {"written", summary->written},
+         {"refused", summary->refused},
+         {"changesets", summary->changesets},
+         {"dry_run", options.dry_run}});
+  return summary->refused == 0 ? 0 : 3;
+}
+
+int run_export(const std::vector<std::string>& words) {
+  auto args = parse(words, {});
+  if (!args) return fail(kTool, args.error());
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  auto txn = node.value()->replica().begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  Status exported = export_records(node.value()->replica(), txn.value(),
+                                   [](const std::string& line) { std::cout << line << "\n"; });
+  if (!exported) return fail(kTool, exported.error());
+  return 0;
+}
+
+int run_digest(const std::vector<std::string>& words) {
+  auto args = parse(words, {});
+  if (!args) return fail(kTool, args.error());
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  auto txn = node.value()->replica().begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  auto digest = state_digest(node.value()->replica(), txn.value());
+  if (!digest) return fail(kTool, digest.error());
+  return print({{"digest", digest.value()}});
+}
+
+json changeset_json(const Changeset& changeset, const HashBytes& hash) {
+  json ops = json::array();
+  for (const auto& op : changeset.operations) {
+    static const char* kinds[] = {"set", "add", "remove", "delete", "resolve"};
+    json item = {{"op", kinds[static_cast<int>(op.kind)]}, {"record", op.record}};
+    if (!op.field.empty()) item["field"] = op.field;
+    if (!op.value.is_none()) item["value"] = value_text(op.value);
+    if (!op.dots.empty()) item["dots"] = op.dots.size();
+    ops.push_back(item);
+  }
+  return {{"seq", changeset.seq},
+          {"hash", hex(hash)},
+          {"prev", hex(changeset.prev)},
+          {"hlc_ms", conflict::HybridClock::millis_of(changeset.hlc)},
+          {"author", changeset.author},
+          {"scope", changeset.scope},
+          {"operations", ops}};
+}
+
+int run_log(const std::vector<std::string>& words) {
+  auto args = parse(words, {});
+  if (!args) return fail(kTool, args.error());
+  auto node = open_node(args.value());
+  if (!node) return fail(kTool, node.error());
+  auto& replica = node.value()->replica();
+  auto txn = replica.begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  Status inner;
+  Status scanned = txn->scan(replica.table("outbox"), "", [&](std::string_view,
+                                                               std::string_view bytes) {
+    auto envelope = decode_signed(bytes);
+    auto body = envelope ? decode_changeset_body(envelope->body)
+                         : Result<Changeset>(envelope.error());
+    if (!body) {
+      inner = body.error();
+      return false;
+    }
+    std::cout << changeset_json(body.value(), blake2b_256(envelope->body)).dump() << "\n";
+    return true;
+  });
+  if (!scanned) return fail(kTool, scanned.error());
+  if (!inner) return fail(kTool, inner.error());
+  return 0;
+}
+
+}  // namespace
+
+std::map<std::string, Command> data_commands() {
+  return {
+      {"init", {"init --dir DIR --establishment UAI [--name TEXT] [--partner NAME]", run_init}},
+      {"put", {"put --dir DIR TYPE [ID] FIELD=VALUE|FIELD+=V|FIELD-=V… [--author EPPN]", run_put}},
+      {"get", {"get --dir DIR ID [--provenance]", run_get}},
+      {"list", {"list --dir DIR [--type T] [--where FIELD=VALUE]", run_list}},
+      {"delete", {"delete --dir DIR ID [--author EPPN]", run_delete}},
+      {"import", {"import --dir DIR FILE [--dry-run] [--batch N]",
+                  [](const std::vector<std::string>& w) { return run_import(w, false); }}},
+      {"import-rnsr", {"import-rnsr --dir DIR FILE [--dry-run]",
+                       [](const std::vector<std::string>& w) { return run_import(w, true); }}},
+      {"export", {"export --dir DIR", run_export}},
+      {"digest", {"digest --dir DIR", run_digest}},
+      {"log", {"log --dir DIR", run_log}},
+  };
+}
+
+}  // namespace tutelle::node

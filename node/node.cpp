@@ -1,0 +1,402 @@
+#include "node/node.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "conflict/merge.hpp"
+#include "protocol/codec.hpp"
+
+namespace tutelle::node {
+
+namespace {
+
+constexpr const char* kStoreDir = "store";
+constexpr const char* kKeyName = "node";
+
+Error field_error(const TypeSpec& type, const std::string& field, const std::string& what) {
+  return make_error(ErrorCode::invalid_argument, type.name + "." + field + ": " + what);
+}
+
+Result<const FieldSpec*> require_field(const TypeSpec& type, const std::string& name) {
+  if (const FieldSpec* spec = type.field(name)) return spec;
+  std::string known;
+  for (const auto& f : type.fields) known += (known.empty() ? "" : ", ") + f.name;
+  return field_error(type, name, "no such field (fields: " + known + ")");
+}
+
+// The text value the edit gives `field`, if it assigns one.
+std::optional<std::string> assigned(const RecordEdit& edit, const std::string& field) {
+  for (const auto& f : edit.fields) {
+    if (f.field == field && (f.mode == FieldEdit::Mode::assign || f.mode == FieldEdit::Mode::add) &&
+        !f.values.empty()) {
+      return f.values.front();
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<Value> sorted(std::vector<Value> values) {
+  std::sort(values.begin(), values.end());
+  return values;
+}
+
+Operation make_op(OpKind kind, const TypeSpec& type, const std::string& id,
+                  const std::string& field, Value value, std::vector<Dot> dots) {
+  return Operation{kind, id, type.name, field, std::move(value), std::move(dots)};
+}
+
+// The operations that carry out one field edit on the record's current state.
+Result<std::vector<Operation>> field_operations(const TypeSpec& type, const std::string& id,
+                                                const FieldEdit& edit,
+                                                const RecordState* current) {
+  auto spec = require_field(type, edit.field);
+  if (!spec) return spec.error();
+  const FieldSpec& field = *spec.value();
+  const FieldState* state = current ? current->field(field.name) : nullptr;
+  std::vector<Operation> ops;
+
+  std::vector<Value> values;
+  for (const auto& text : edit.values) {
+    auto value = parse_value(type, field, text);
+    if (!value) return value.error();
+    if (std::find(values.begin(), values.end(), value.value()) == values.end()) {
+      values.push_back(std::move(value.value()));
+    }
+  }
+
+  bool set_field = field.is_set();
+  switch (edit.mode) {
+    case FieldEdit::Mode::assign:
+      if (!set_field && values.size() != 1) {
+        return field_error(type, field.name, "takes one value, not " +
+                                                 std::to_string(values.size()));
+      }
+      if (!set_field && state != nullptr && state->entries.size() == 1 &&
+          state->entries[0].value == values[0]) {
+        break;  // already so: writing it again would only add history
+      }
+      if (set_field && state != nullptr && state->entries.size() == values.size() &&
+          conflict::set_values(*state) == sorted(values)) {
+        break;
+      }
+      if (!set_field) {
+        ops.push_back(make_op(OpKind::set, type, id, field.name, values[0],
+                              conflict::field_dots(state)));
+        break;
+      }
+      if (state != nullptr) {
+        ops.push_back(make_op(OpKind::remove, type, id, field.name, {},
+                              conflict::field_dots(state)));
+      }
+      for (auto& v : values) ops.push_back(make_op(OpKind::add, type, id, field.name, v, {}));
+      break;
+    case FieldEdit::Mode::add:
+    case FieldEdit::Mode::remove:
+      if (!set_field) {
+        return field_error(type, field.name, "is not a set field; use " + field.name + "=VALUE");
+      }
+      for (auto& v : values) {
+        if (edit.mode == FieldEdit::Mode::add) {
+          ops.push_back(make_op(OpKind::add, type, id, field.name, v, {}));
+          continue;
+        }
+        auto dots = conflict::element_dots(state, v);
+        if (dots.empty()) {
+          return field_error(type, field.name, "'" + value_text(v) + "' is not in the set");
+        }
+        ops.push_back(make_op(OpKind::remove, type, id, field.name, {}, std::move(dots)));
+      }
+      break;
+    case FieldEdit::Mode::clear:
+      if (state != nullptr) {
+        ops.push_back(make_op(OpKind::remove, type, id, field.name, {},
+                              conflict::field_dots(state)));
+      }
+      break;
+  }
+  return ops;
+}
+
+// The record's id: the edit's, else its natural key's, else a fresh random one.
+Result<std::string> record_id(const TypeSpec& type, const RecordEdit& edit, std::uint64_t hlc) {
+  if (edit.id) {
+    Status checked = check_record_id(*edit.id);
+    if (!checked) return checked.error();
+    return *edit.id;
+  }
+  std::vector<std::pair<std::string, std::string>> identifiers;
+  for (const auto& key : type.natural_keys) {
+    auto text = assigned(edit, key);
+    if (!text) continue;
+    auto value = parse_value(type, *type.field(key), *text);
+    if (!value) return value.error();
+    identifiers.emplace_back(key, value_text(value.value()));
+  }
+  if (auto natural = natural_id(type, identifiers)) return *natural;
+  return random_id(type, conflict::HybridClock::millis_of(hlc));
+}
+
+Status check_required(const TypeSpec& type, const RecordState& record) {
+  for (const auto& field : type.fields) {
+    if (field.required && record.field(field.name) == nullptr) {
+      return field_error(type, field.name, "is required for " + record.id);
+    }
+  }
+  return {};
+}
+
+Result<std::uint64_t> meta_u64(store::Writer& writer, const std::string& name) {
+  auto value = writer.meta(name);
+  if (!value) return value.error();
+  return value.value() ? store::decode_u64(*value.value()) : 0;
+}
+
+Status write_settings(const std::filesystem::path& dir, const std::string& uai,
+                      const KeyBytes& origin, const InitOptions& options) {
+  auto replica = store::Replica::open(dir / kStoreDir);
+  if (!replica) return replica.error();
+  auto writer = replica.value()->begin_write();
+  if (!writer) return writer.error();
+  std::string role = options.partner ? "partner" : "node";
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{"establishment", uai}, {"name", options.name},
+        {"role", role}, {"partner", options.partner_name},
+        {"origin", std::string(reinterpret_cast<const char*>(origin.data()), origin.size())}}) {
+    Status set = writer->set_meta(name, value);
+    if (!set) return set;
+  }
+  return writer->commit();
+}
+
+}  // namespace
+
+Result<FieldEdit> parse_field_edit(std::string_view word) {
+  auto equals = word.find('=');
+  if (equals == std::string_view::npos || equals == 0) {
+    return make_error(ErrorCode::invalid_argument,
+                      "'" + std::string(word) + "' is not FIELD=VALUE, FIELD+=VALUE or FIELD-=VALUE");
+  }
+  FieldEdit edit;
+  std::string_view name = word.substr(0, equals);
+  std::string value(word.substr(equals + 1));
+  if (name.back() == '+' || name.back() == '-') {
+    edit.mode = name.back() == '+' ? FieldEdit::Mode::add : FieldEdit::Mode::remove;
+    name.remove_suffix(1);
+  } else if (value.empty()) {
+    edit.mode = FieldEdit::Mode::clear;
+  }
+  edit.field = std::string(name);
+  if (edit.mode != FieldEdit::Mode::clear) {
+    if (value.empty()) {
+      return make_error(ErrorCode::invalid_argument, edit.field + ": empty value");
+    }
+    edit.values.push_back(std::move(value));
+  }
+  return edit;
+}
+
+Result<std::unique_ptr<Node>> Node::create(const std::filesystem::path& dir,
+                                           const InitOptions& options) {
+  auto uai = validate_identifier(IdentifierKind::uai, "--establishment", options.establishment);
+  if (!uai) return uai.error();
+  std::error_code ec;
+  if (std::filesystem::exists(dir / kStoreDir, ec)) {
+    return make_error(ErrorCode::conflict, dir.string() + " holds a node already");
+  }
+  std::filesystem::create_directories(dir / kStoreDir, ec);
+  if (ec) return make_error(ErrorCode::storage, dir.string() + ": " + ec.message());
+  Status ready = identity::sodium_ready();
+  if (!ready) return ready.error();
+  identity::KeyPair keys = identity::generate_key_pair();
+  Status wrote_keys = identity::write_key_pair(dir, kKeyName, keys);
+  if (!wrote_keys) return wrote_keys.error();
+
+  Status wrote = write_settings(dir, uai.value(), keys.public_key, options);
+  if (!wrote) return wrote.error();
+  return open(dir);
+}
+
+Result<std::unique_ptr<Node>> Node::open(const std::filesystem::path& dir, OpenOptions options) {
+  if (!std::filesystem::exists(dir / kStoreDir)) {
+    return make_error(ErrorCode::not_found,
+                      dir.string() + " is not a node's directory (run tutelle-node init)");
+  }
+  Status ready = identity::sodium_ready();
+  if (!ready) return ready.error();
+  std::unique_ptr<Node> node(new Node());
+  node->dir_ = dir;
+  auto keys = identity::read_key_pair(dir, kKeyName);
+  if (!keys) return keys.error();
+  node->keys_ = keys.value();
+  store::EnvironmentOptions env{options.map_size, options.durable, false};
+  auto replica = store::Replica::open(dir / kStoreDir, env);
+  if (!replica) return replica.error();
+  node->replica_ = std::move(replica.value());
+
+  auto txn = node->replica_->begin_read();
+  if (!txn) return txn.error();
+  auto establishment = node->replica_->meta(txn.value(), "establishment");
+  auto role = node->replica_->meta(txn.value(), "role");
+  auto hlc = node->replica_->meta(txn.value(), "hlc");
+  if (!establishment || !role || !hlc) return make_error(ErrorCode::storage, "cannot read meta");
+  node->establishment_ = establishment.value().value_or("");
+  node->role_ = role.value().value_or("node");
+  if (hlc.value()) node->clock_.restore(store::decode_u64(*hlc.value()));
+  return node;
+}
+
+Result<LocalBatch> Node::begin_batch(const std::string& author) {
+  if (role_ == "partner") {
+    return make_error(ErrorCode::refused, "a partner's node is read-only: it writes nothing");
+  }
+  auto writer = replica_->begin_write();
+  if (!writer) return writer.error();
+  auto seq = meta_u64(writer.value(), "seq");
+  if (!seq) return seq.error();
+  return LocalBatch(*this, std::move(writer.value()), author, seq.value());
+}
+
+Changeset& LocalBatch::pending_for(const std::string& scope) {
+  for (auto& changeset : pending_) {
+    if (changeset.scope == scope) return changeset;
+  }
+  Changeset changeset;
+  changeset.origin = node_.keys_.public_key;
+  changeset.establishment = node_.establishment_;
+  changeset.seq = last_seq_ + pending_.size() + 1;
+  changeset.hlc = node_.clock_.tick();
+  changeset.author = author_;
+  changeset.scope = scope;
+  pending_.push_back(std::move(changeset));
+  return pending_.back();
+}
+
+Result<std::string> LocalBatch::resolve_home(const TypeSpec& type, const RecordEdit& edit,
+                                             const std::vector<Operation>& ops,
+                                             const std::string& id) {
+  (void)ops;
+  if (edit.home) {
+    Status checked = check_record_id(*edit.home);
+    if (!checked) return checked.error().context("--home");
+    return *edit.home;
+  }
+  if (is_scope_root(type.name, assigned(edit, "kind").value_or(""),
+                    assigned(edit, "tutelles").has_value())) {
+    return id;
+  }
+  for (const auto& field : type.home_from) {
+    auto target = assigned(edit, field);
+    if (!target) continue;
+    auto loaded = writer_.load(*target);
+    if (!loaded) return loaded.error();
+    // A record not known here yet is taken for the root of its own scope.
+    return loaded.value() ? loaded.value()->home : *target;
+  }
+  return establishment_id(node_.establishment_);
+}
+
+Result<std::string> LocalBatch::edit(const RecordEdit& edit) {
+  auto type_found = require_type(edit.type);
+  if (!type_found) return type_found.error();
+  const TypeSpec& type = *type_found.value();
+  auto id = record_id(type, edit, node_.clock_.last());
+  if (!id) return id.error();
+  auto current = writer_.load(id.value());
+  if (!current) return current.error();
+  const RecordState* before = current.value() ? &*current.value() : nullptr;
+  if (before != nullptr && before->type != type.name) {
+    return make_error(ErrorCode::conflict, id.value() + " is a " + before->type + ", not a " +
+                                               type.name);
+  }
+
+  std::vector<Operation> ops;
+  if (edit.delete_record) {
+    if (before == nullptr) return make_error(ErrorCode::not_found, id.value() + ": no such record");
+    ops.push_back(make_op(OpKind::delete_record, type, id.value(), "", {},
+                          conflict::all_dots(*before)));
+  }
+  for (const auto& field_edit : edit.fields) {
+    auto field_ops = field_operations(type, id.value(), field_edit, before);
+    if (!field_ops) return field_ops.error();
+    for (auto& op : field_ops.value()) ops.push_back(std::move(op));
+  }
+  if (edit.fields.empty() && !edit.delete_record) {
+    return make_error(ErrorCode::invalid_argument, id.value() + ": no field to change");
+  }
+  if (ops.empty()) return id.value();  // every field holds the value given already
+
+  std::string home;
+  if (before != nullptr) {
+    home = before->home;
+    if (edit.home && *edit.home != home) {
+      return make_error(ErrorCode::invalid_argument,
+                        id.value() + " lives in scope " + home + ", not " + *edit.home);
+    }
+  } else {
+    auto resolved = resolve_home(type, edit, ops, id.value());
+    if (!resolved) return resolved.error();
+    home = resolved.value();
+  }
+
+  // Merge into a copy, check it, and only then keep the operations.
+  Changeset& changeset = pending_for(home);
+  RecordState record = before ? *before : RecordState{id.value(), type.name, home, {}};
+  std::size_t first = changeset.operations.size();
+  for (auto& op : ops) changeset.operations.push_back(std::move(op));
+  for (std::size_t i = first; i < changeset.operations.size(); ++i) {
+    conflict::apply_operation(record, changeset, static_cast<std::uint32_t>(i), writer_);
+  }
+  Status valid = record.deleted() ? Status{} : check_required(type, record);
+  if (!valid) {
+    changeset.operations.resize(first);
+    if (changeset.operations.empty()) pending_.pop_back();
+    return valid.error();
+  }
+  writer_.stage(std::move(record));
+  ++records_;
+  return id.value();
+}
+
+std::size_t LocalBatch::operations() const {
+  std::size_t count = 0;
+  for (const auto& changeset : pending_) count += changeset.operations.size();
+  return count;
+}
+
+Result<BatchSummary> LocalBatch::commit() {
+  BatchSummary summary;
+  summary.records = records_;
+  if (pending_.empty()) return summary;
+  auto prev = writer_.meta("prev");
+  if (!prev) return prev.error();
+  HashBytes last{};
+  if (prev.value() && prev.value()->size() == last.size()) {
+    std::copy(prev.value()->begin(), prev.value()->end(), last.begin());
+  }
+
+  for (auto& changeset : pending_) {
+    changeset.prev = last;
+    std::string body = encode_changeset_body(changeset);
+    last = blake2b_256(body);
+    SignedChangeset signed_changeset{changeset.origin, body, {}};
+    signed_changeset.signature = identity::sign(node_.keys_, kChangesetSignatureContext, body);
+    Status logged = writer_.log_applied(changeset, encode_signed(signed_changeset), last, true);
+    if (!logged) return logged.error();
+    summary.operations += changeset.operations.size();
+    summary.seqs.push_back(changeset.seq);
+  }
+
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{"seq", store::encode_u64(pending_.back().seq)},
+        {"prev", std::string(reinterpret_cast<const char*>(last.data()), last.size())},
+        {"hlc", store::encode_u64(node_.clock_.last())}}) {
+    Status set = writer_.set_meta(name, value);
+    if (!set) return set.error();
+  }
+  Status committed = writer_.commit();
+  if (!committed) return committed.error();
+  pending_.clear();
+  return summary;
+}
+
+}  // namespace tutelle::node

@@ -1,0 +1,119 @@
+#pragma once
+// An establishment's node: its data directory, its key, its store, and local edits.
+//
+// Data directory:
+//   DIR/node.key, DIR/node.pub   the node's Ed25519 key pair (identity/keys.hpp)
+//   DIR/store/                   the LMDB replica (store/replica.hpp)
+// The replica's meta table holds: establishment (UAI), name, role (node | partner), seq (last
+// own seq, 8 bytes BE), prev (hash of the last own changeset), hlc (last clock issued).
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conflict/hlc.hpp"
+#include "identity/keys.hpp"
+#include "protocol/catalogue.hpp"
+#include "store/replica.hpp"
+
+namespace tutelle::node {
+
+struct InitOptions {
+  std::string establishment;  // UAI, validated
+  std::string name;
+  bool partner = false;       // a partner's read-only node
+  std::string partner_name;
+};
+
+struct OpenOptions {
+  std::size_t map_size = std::size_t{1} << 30;
+  bool durable = true;
+};
+
+// One field of a record edit, as `FIELD=V`, `FIELD+=V`, `FIELD-=V` or `FIELD=` say it.
+struct FieldEdit {
+  enum class Mode { assign, add, remove, clear };
+  std::string field;
+  Mode mode = Mode::assign;
+  std::vector<std::string> values;  // text forms; several only for a set field
+};
+
+// A change to one record. Without an id, the id is the natural key's or a fresh random one.
+struct RecordEdit {
+  std::string type;
+  std::optional<std::string> id;
+  std::optional<std::string> home;  // only when creating; otherwise must equal the record's
+  std::vector<FieldEdit> fields;
+  bool delete_record = false;
+};
+
+struct BatchSummary {
+  std::size_t records = 0;
+  std::size_t operations = 0;
+  std::vector<std::uint64_t> seqs;  // the changesets written
+};
+
+class Node;
+
+// Local edits that become signed changesets, one per scope touched, in one write transaction.
+// An edit that fails leaves nothing of itself in the batch. Destroying a batch without
+// commit() writes nothing.
+class LocalBatch {
+ public:
+  // Stages one record edit; returns the record's id.
+  Result<std::string> edit(const RecordEdit& edit);
+  std::size_t operations() const;
+  // Signs the changesets and commits them with their effect. An empty batch commits nothing.
+  Result<BatchSummary> commit();
+
+ private:
+  friend class Node;
+  LocalBatch(Node& node, store::Writer writer, std::string author, std::uint64_t last_seq)
+      : node_(node), writer_(std::move(writer)), author_(std::move(author)),
+        last_seq_(last_seq) {}
+  Result<std::string> resolve_home(const TypeSpec& type, const RecordEdit& edit,
+                                   const std::vector<Operation>& ops, const std::string& id);
+  Changeset& pending_for(const std::string& scope);
+
+  Node& node_;
+  store::Writer writer_;
+  std::string author_;
+  std::uint64_t last_seq_;          // the origin's last seq before this batch
+  std::vector<Changeset> pending_;  // seqs last_seq_ + 1, + 2, …
+  std::size_t records_ = 0;
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> create(const std::filesystem::path& dir,
+                                              const InitOptions& options);
+  static Result<std::unique_ptr<Node>> open(const std::filesystem::path& dir,
+                                            OpenOptions options = {});
+
+  Result<LocalBatch> begin_batch(const std::string& author);
+
+  store::Replica& replica() { return *replica_; }
+  const identity::KeyPair& keys() const { return keys_; }
+  const std::string& establishment() const { return establishment_; }
+  const std::string& role() const { return role_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  conflict::HybridClock& clock() { return clock_; }
+
+ private:
+  friend class LocalBatch;
+  Node() = default;
+
+  std::filesystem::path dir_;
+  identity::KeyPair keys_;
+  std::unique_ptr<store::Replica> replica_;
+  std::string establishment_;
+  std::string role_;
+  conflict::HybridClock clock_;
+};
+
+// Parses `FIELD=V`, `FIELD+=V`, `FIELD-=V`, `FIELD=` (clear).
+Result<FieldEdit> parse_field_edit(std::string_view word);
+
+}  // namespace tutelle::node

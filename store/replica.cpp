@@ -1,0 +1,293 @@
+#include "store/replica.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+namespace tutelle::store {
+
+namespace {
+
+const std::vector<std::string>& table_names() {
+  static const std::vector<std::string> names = {"records", "by_type",    "by_ident",
+                                                 "outbox",  "changesets", "applied",
+                                                 "tombstones", "meta"};
+  return names;
+}
+
+std::string origin_bytes(const KeyBytes& origin) {
+  return std::string(reinterpret_cast<const char*>(origin.data()), origin.size());
+}
+
+std::string dot_key(const Dot& dot) {
+  std::string key = changeset_key(dot.origin, dot.seq);
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((dot.index >> shift) & 0xff));
+  }
+  return key;
+}
+
+std::string type_key(const RecordState& record) { return record.type + '\0' + record.id; }
+
+std::string mark_bytes(const HashBytes& hash, bool refused) {
+  std::string bytes(reinterpret_cast<const char*>(hash.data()), hash.size());
+  bytes.push_back(refused ? 'r' : 'a');
+  return bytes;
+}
+
+}  // namespace
+
+std::string changeset_key(const KeyBytes& origin, std::uint64_t seq) {
+  return origin_bytes(origin) + encode_u64(seq);
+}
+
+std::vector<std::string> identifier_keys(const RecordState& record) {
+  std::vector<std::string> keys;
+  const TypeSpec* type = find_type(record.type);
+  if (type == nullptr) return keys;
+  for (const auto& field : record.fields) {
+    const FieldSpec* spec = type->field(field.name);
+    if (spec == nullptr || spec->kind != FieldKind::identifier) continue;
+    for (const auto& entry : field.entries) {
+      keys.push_back(std::string(to_string(spec->identifier)) + ":" + value_text(entry.value));
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+Result<std::unique_ptr<Replica>> Replica::open(const std::filesystem::path& dir,
+                                               EnvironmentOptions options) {
+  auto env = Environment::open(dir, table_names(), options);
+  if (!env) return env.error();
+  std::unique_ptr<Replica> replica(new Replica());
+  replica->env_ = std::move(env.value());
+  return replica;
+}
+
+Result<Writer> Replica::begin_write() {
+  auto txn = env_->begin_write();
+  if (!txn) return txn.error();
+  return Writer(*this, std::move(txn.value()));
+}
+
+Result<std::optional<RecordState>> Replica::get(const Txn& txn, const std::string& id) const {
+  auto bytes = txn.get(table("records"), id);
+  if (!bytes) return bytes.error();
+  if (!bytes.value()) return std::optional<RecordState>();
+  auto record = decode_record(*bytes.value());
+  if (!record) return record.error().context("record " + id);
+  return std::optional<RecordState>(std::move(record.value()));
+}
+
+Status Replica::for_each_record(const Txn& txn, const std::string& type,
+                                const std::function<bool(const RecordState&)>& visit) const {
+  Status inner;
+  auto visit_bytes = [&](std::string_view id, std::string_view bytes) {
+    auto record = decode_record(bytes);
+    if (!record) {
+      inner = record.error().context("record " + std::string(id));
+      return false;
+    }
+    return visit(record.value());
+  };
+  Status scanned;
+  if (type.empty()) {
+    scanned = txn.scan(table("records"), "", visit_bytes);
+  } else {
+    scanned = txn.scan(table("by_type"), type + '\0', [&](std::string_view key, std::string_view) {
+      std::string id(key.substr(type.size() + 1));
+      auto bytes = txn.get(table("records"), id);
+      if (!bytes || !bytes.value()) {
+        inner = make_error(ErrorCode::corrupt, "by_type lists " + id + " but records lacks it");
+        return false;
+      }
+      return visit_bytes(id, *bytes.value());
+    });
+  }
+  if (!scanned) return scanned;
+  return inner;
+}
+
+Result<std::vector<std::string>> Replica::ids_by_identifier(const Txn& txn, IdentifierKind kind,
+                                                            const std::string& value) const {
+  std::vector<std::string> ids;
+  std::string prefix = std::string(to_string(kind)) + ":" + value + '\0';
+  Status scanned = txn.scan(table("by_ident"), prefix, [&](std::string_view key, std::string_view) {
+    ids.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  return ids;
+}
+
+Result<std::optional<std::string>> Replica::meta(const Txn& txn, const std::string& name) const {
+  auto value = txn.get(table("meta"), name);
+  if (!value) return value.error();
+  if (!value.value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*value.value()));
+}
+
+Result<std::optional<std::string>> Replica::signed_changeset(const Txn& txn,
+                                                             const KeyBytes& origin,
+                                                             std::uint64_t seq, bool own) const {
+  auto bytes = own ? txn.get(table("outbox"), encode_u64(seq))
+                   : txn.get(table("changesets"), changeset_key(origin, seq));
+  if (!bytes) return bytes.error();
+  if (!bytes.value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*bytes.value()));
+}
+
+Result<std::optional<RecordState>> Writer::load(const std::string& id) {
+  auto cached = cache_.find(id);
+  if (cached != cache_.end()) return cached->second.second;
+  auto record = replica_.get(txn_, id);
+  if (!record) return record.error();
+  cache_.emplace(id, std::make_pair(record.value(), record.value()));
+  return record.value();
+}
+
+Result<ApplyOutcome> Writer::apply(const Changeset& changeset, std::string_view signed_bytes,
+                                   const HashBytes& hash, bool own) {
+  std::string key = changeset_key(changeset.origin, changeset.seq);
+  auto known = txn_.get(replica_.table("applied"), key);
+  if (!known) return known.error();
+  if (known.value()) {
+    if (std::memcmp(known.value()->data(), hash.data(), hash.size()) == 0) {
+      return ApplyOutcome::duplicate;
+    }
+    return make_error(ErrorCode::conflict, "fork: seq " + std::to_string(changeset.seq) +
+                                               " of origin " + hex(changeset.origin) +
+                                               " is known with another hash");
+  }
+
+  for (std::uint32_t i = 0; i < changeset.operations.size(); ++i) {
+    const Operation& op = changeset.operations[i];
+    auto loaded = load(op.record);
+    if (!loaded) return loaded.error();
+    RecordState record = loaded.value().value_or(RecordState{op.record, op.type,
+                                                             changeset.scope, {}});
+    if (record.type != op.type || record.home != changeset.scope) {
+      return make_error(ErrorCode::refused,
+                        "operation " + std::to_string(i) + " on " + op.record + ": the record is a " +
+                            record.type + " of scope " + record.home + ", not a " + op.type +
+                            " of scope " + changeset.scope);
+    }
+    conflict::apply_operation(record, changeset, i, *this);
+    stage(std::move(record));
+  }
+  if (!deferred_) return deferred_.error();
+
+  Status logged = log_applied(changeset, signed_bytes, hash, own);
+  if (!logged) return logged.error();
+  return ApplyOutcome::applied;
+}
+
+void Writer::stage(RecordState record) {
+  auto& slot = cache_[record.id].second;
+  if (record.deleted()) {
+    slot.reset();
+  } else {
+    slot = std::move(record);
+  }
+}
+
+Status Writer::log_applied(const Changeset& changeset, std::string_view signed_bytes,
+                           const HashBytes& hash, bool own) {
+  std::string key = changeset_key(changeset.origin, changeset.seq);
+  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq),
+                                 signed_bytes)
+                      : txn_.put(replica_.table("changesets"), key, signed_bytes);
+  if (!stored) return stored;
+  return txn_.put(replica_.table("applied"), key, mark_bytes(hash, false));
+}
+
+Status Writer::mark_refused(const Changeset& changeset, std::string_view signed_bytes,
+                            const HashBytes& hash, bool own) {
+  std::string key = changeset_key(changeset.origin, changeset.seq);
+  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq),
+                                 signed_bytes)
+                      : txn_.put(replica_.table("changesets"), key, signed_bytes);
+  if (!stored) return stored;
+  return txn_.put(replica_.table("applied"), key, mark_bytes(hash, true));
+}
+
+Result<std::optional<std::string>> Writer::meta(const std::string& name) {
+  return replica_.meta(txn_, name);
+}
+
+Status Writer::set_meta(const std::string& name, std::string_view value) {
+  return txn_.put(replica_.table("meta"), name, value);
+}
+
+Status Writer::update_indexes(const std::optional<RecordState>& before,
+                              const RecordState* after) {
+  std::vector<std::string> old_keys = before ? identifier_keys(*before) : std::vector<std::string>{};
+  std::vector<std::string> new_keys = after ? identifier_keys(*after) : std::vector<std::string>{};
+  const std::string& id = before ? before->id : after->id;
+  for (const auto& key : old_keys) {
+    if (std::binary_search(new_keys.begin(), new_keys.end(), key)) continue;
+    auto erased = txn_.erase(replica_.table("by_ident"), key + '\0' + id);
+    if (!erased) return erased.error();
+  }
+  for (const auto& key : new_keys) {
+    if (std::binary_search(old_keys.begin(), old_keys.end(), key)) continue;
+    Status put = txn_.put(replica_.table("by_ident"), key + '\0' + id, "");
+    if (!put) return put;
+  }
+  if (before && after == nullptr) {
+    auto erased = txn_.erase(replica_.table("by_type"), type_key(*before));
+    if (!erased) return erased.error();
+  }
+  if (!before && after != nullptr) return txn_.put(replica_.table("by_type"), type_key(*after), "");
+  return {};
+}
+
+Status Writer::write_record(const std::string& id) {
+  const auto& [before, after] = cache_.at(id);
+  if (before == after) return {};
+  if (after) {
+    Status put = txn_.put(replica_.table("records"), id, encode_record(*after));
+    if (!put) return put;
+  } else {
+    auto erased = txn_.erase(replica_.table("records"), id);
+    if (!erased) return erased.error();
+  }
+  return update_indexes(before, after ? &*after : nullptr);
+}
+
+Status Writer::commit() {
+  if (!deferred_) return deferred_;
+  for (const auto& [id, states] : cache_) {
+    Status written = write_record(id);
+    if (!written) return written;
+  }
+  cache_.clear();
+  return txn_.commit();
+}
+
+bool Writer::applied(const KeyBytes& origin, std::uint64_t seq) {
+  auto known = txn_.get(replica_.table("applied"), changeset_key(origin, seq));
+  if (!known) {
+    if (deferred_) deferred_ = known.error();
+    return false;
+  }
+  return known.value().has_value();
+}
+
+bool Writer::take_tombstone(const Dot& dot) {
+  auto erased = txn_.erase(replica_.table("tombstones"), dot_key(dot));
+  if (!erased) {
+    if (deferred_) deferred_ = erased.error();
+    return false;
+  }
+  return erased.value();
+}
+
+void Writer::add_tombstone(const Dot& dot) {
+  Status put = txn_.put(replica_.table("tombstones"), dot_key(dot), "");
+  if (!put && deferred_) deferred_ = put;
+}
+
+}  // namespace tutelle::store

@@ -1,0 +1,122 @@
+#pragma once
+// A replica: the LMDB store of a node or of the hub, holding merged records, their indexes and
+// the changesets applied to them.
+//
+// On-disk tables (keys and values are bytes):
+//   records     id → RecordState (canonical Cap'n Proto, protocol/tutelle.capnp)
+//   by_type     type \0 id → ""                       the index by type
+//   by_ident    kind:value \0 id → ""                 the index by identifier (several ids may
+//                                                     share one: duplicate candidates)
+//   outbox      seq (8 bytes BE) → SignedChangeset     this replica's own changesets, in order
+//   changesets  origin (32) seq (8 BE) → SignedChangeset   every other changeset applied
+//   applied     origin (32) seq (8 BE) → hash (32) status (1)   what was applied, or refused
+//   tombstones  origin (32) seq (8 BE) index (4 BE) → ""  dots superseded before they arrived
+//   meta        name → value                          settings and counters (see meta_*)
+//
+// A changeset, its effect on records and on both indexes are written in one write transaction:
+// they commit together or not at all.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conflict/merge.hpp"
+#include "protocol/catalogue.hpp"
+#include "protocol/codec.hpp"
+#include "store/lmdb.hpp"
+
+namespace tutelle::store {
+
+enum class ApplyOutcome { applied, duplicate };
+
+// What is known of a changeset applied (or refused) here.
+struct AppliedMark {
+  HashBytes hash{};
+  bool refused = false;
+};
+
+std::string changeset_key(const KeyBytes& origin, std::uint64_t seq);
+
+class Replica;
+
+// One write transaction on a replica. Records touched are cached and written at commit().
+// Implements the merge's DotOracle over the tables. Not thread-safe.
+class Writer : public conflict::DotOracle {
+ public:
+  // The merged record, or nullopt if unknown or deleted.
+  Result<std::optional<RecordState>> load(const std::string& id);
+
+  // Applies a verified changeset: refuses a second, different changeset with the same origin
+  // and seq (a fork); a changeset applied before changes nothing. `signed_bytes` is stored.
+  // `own`: the changeset is this replica's own and goes to the outbox.
+  Result<ApplyOutcome> apply(const Changeset& changeset, std::string_view signed_bytes,
+                             const HashBytes& hash, bool own);
+  // Records a changeset as refused: kept in the chain, no effect on records.
+  Status mark_refused(const Changeset& changeset, std::string_view signed_bytes,
+                      const HashBytes& hash, bool own);
+
+  // For local edits, whose operations the caller merged itself (node::LocalBatch): stages the
+  // new state of a record (deleted when it has no fields), then logs the changeset.
+  // REQUIRES: load(record.id) was called in this transaction.
+  void stage(RecordState record);
+  Status log_applied(const Changeset& changeset, std::string_view signed_bytes,
+                     const HashBytes& hash, bool own);
+
+  Result<std::optional<std::string>> meta(const std::string& name);
+  Status set_meta(const std::string& name, std::string_view value);
+
+  // Writes the records touched and their index entries, then commits.
+  Status commit();
+
+  Txn& txn() { return txn_; }
+
+  // DotOracle.
+  bool applied(const KeyBytes& origin, std::uint64_t seq) override;
+  bool take_tombstone(const Dot& dot) override;
+  void add_tombstone(const Dot& dot) override;
+
+ private:
+  friend class Replica;
+  Writer(Replica& replica, Txn txn) : replica_(replica), txn_(std::move(txn)) {}
+  Status write_record(const std::string& id);
+  Status update_indexes(const std::optional<RecordState>& before, const RecordState* after);
+
+  Replica& replica_;
+  Txn txn_;
+  // Record id → (state before this transaction, current state).
+  std::map<std::string, std::pair<std::optional<RecordState>, std::optional<RecordState>>>
+      cache_;
+  Status deferred_;  // the first error of a DotOracle call, reported at commit()
+};
+
+class Replica {
+ public:
+  static Result<std::unique_ptr<Replica>> open(const std::filesystem::path& dir,
+                                               EnvironmentOptions options = {});
+
+  Result<Writer> begin_write();
+  Result<Txn> begin_read() const { return env_->begin_read(); }
+
+  // Reads within `txn`.
+  Result<std::optional<RecordState>> get(const Txn& txn, const std::string& id) const;
+  Status for_each_record(const Txn& txn, const std::string& type,
+                         const std::function<bool(const RecordState&)>& visit) const;
+  Result<std::vector<std::string>> ids_by_identifier(const Txn& txn, IdentifierKind kind,
+                                                     const std::string& value) const;
+  Result<std::optional<std::string>> meta(const Txn& txn, const std::string& name) const;
+  Result<std::optional<std::string>> signed_changeset(const Txn& txn, const KeyBytes& origin,
+                                                      std::uint64_t seq, bool own) const;
+
+  Environment& env() { return *env_; }
+  const Table& table(const std::string& name) const { return env_->table(name); }
+
+ private:
+  std::unique_ptr<Environment> env_;
+};
+
+// The index keys of a record: "kind:value" for each identifier value it holds.
+std::vector<std::string> identifier_keys(const RecordState& record);
+
+}  // namespace tutelle::store
