@@ -127,7 +127,8 @@ int run_delete(const std::vector<std::string>& words) {
   auto record = node.value()->replica().get(txn.value(), id);
   txn.value().abort();
   if (!record) return fail(kTool, record.error());
-  if (!record.value()) return fail(kTool, make_error(ErrorCode::not_found, id + ": no such record"));
+  if (!record.value())
+    return fail(kTool, make_error(ErrorCode::not_found, id + ": no such record"));
   auto batch = node.value()->begin_batch(author_of(args.value(), *node.value()));
   if (!batch) return fail(kTool, batch.error());
   auto deleted = batch->edit(RecordEdit{record.value()->type, id, std::nullopt, {}, true});
@@ -151,7 +152,8 @@ int run_get(const std::vector<std::string>& words) {
   auto record = replica.get(txn.value(), args->positional()[0]);
   if (!record) return fail(kTool, record.error());
   if (!record.value()) {
-    return fail(kTool, make_error(ErrorCode::not_found, args->positional()[0] + ": no such record"));
+    return fail(kTool,
+                make_error(ErrorCode::not_found, args->positional()[0] + ": no such record"));
   }
   View view(replica, txn.value());
   if (!args->has("provenance")) return print(view.record_json(*record.value()));
@@ -188,10 +190,13 @@ int run_list(const std::vector<std::string>& words) {
     for (const auto& [field, value] : filters) {
       if (!shown["fields"].contains(field)) return true;
       const json& held = shown["fields"][field];
-      bool match = held.is_array() ? std::any_of(held.begin(), held.end(), [&](const json& v) {
-        return (v.is_string() ? v.get<std::string>() : v.dump()) == value;
-      })
-                                   : (held.is_string() ? held.get<std::string>() : held.dump()) == value;
+      bool match =
+          held.is_array()
+              ? std::any_of(held.begin(), held.end(),
+                            [&](const json& v) {
+                              return (v.is_string() ? v.get<std::string>() : v.dump()) == value;
+                            })
+              : (held.is_string() ? held.get<std::string>() : held.dump()) == value;
       if (!match) return true;
     }
     std::cout << shown.dump() << "\n";
@@ -282,18 +287,18 @@ int run_log(const std::vector<std::string>& words) {
   auto txn = replica.begin_read();
   if (!txn) return fail(kTool, txn.error());
   Status inner;
-  Status scanned = txn->scan(replica.table("outbox"), "", [&](std::string_view,
-                                                               std::string_view bytes) {
-    auto envelope = decode_signed(bytes);
-    auto body = envelope ? decode_changeset_body(envelope->body)
-                         : Result<Changeset>(envelope.error());
-    if (!body) {
-      inner = body.error();
-      return false;
-    }
-    std::cout << changeset_json(body.value(), blake2b_256(envelope->body)).dump() << "\n";
-    return true;
-  });
+  Status scanned =
+      txn->scan(replica.table("outbox"), "", [&](std::string_view, std::string_view bytes) {
+        auto envelope = decode_signed(bytes);
+        auto body =
+            envelope ? decode_changeset_body(envelope->body) : Result<Changeset>(envelope.error());
+        if (!body) {
+          inner = body.error();
+          return false;
+        }
+        std::cout << changeset_json(body.value(), blake2b_256(envelope->body)).dump() << "\n";
+        return true;
+      });
   if (!scanned) return fail(kTool, scanned.error());
   if (!inner) return fail(kTool, inner.error());
   return 0;
@@ -304,14 +309,16 @@ int run_log(const std::vector<std::string>& words) {
 std::map<std::string, Command> data_commands() {
   return {
       {"init", {"init --dir DIR --establishment UAI [--name TEXT] [--partner NAME]", run_init}},
-      {"put", {"put --dir DIR TYPE [ID] FIELD=VALUE|FIELD+=V|FIELD-=V… [--author EPPN]", run_put}},
+      {"put", {"put --dir DIR TYPE [ID] FIELD=VALUE|FIELD+=V|FIELD-=V... [--author EPPN]", run_put}},
       {"get", {"get --dir DIR ID [--provenance]", run_get}},
       {"list", {"list --dir DIR [--type T] [--where FIELD=VALUE]", run_list}},
       {"delete", {"delete --dir DIR ID [--author EPPN]", run_delete}},
-      {"import", {"import --dir DIR FILE [--dry-run] [--batch N]",
-                  [](const std::vector<std::string>& w) { return run_import(w, false); }}},
-      {"import-rnsr", {"import-rnsr --dir DIR FILE [--dry-run]",
-                       [](const std::vector<std::string>& w) { return run_import(w, true); }}},
+      {"import",
+       {"import --dir DIR FILE [--dry-run] [--batch N]",
+        [](const std::vector<std::string>& w) { return run_import(w, false); }}},
+      {"import-rnsr",
+       {"import-rnsr --dir DIR FILE [--dry-run]",
+        [](const std::vector<std::string>& w) { return run_import(w, true); }}},
       {"export", {"export --dir DIR", run_export}},
       {"digest", {"digest --dir DIR", run_digest}},
       {"log", {"log --dir DIR", run_log}},

@@ -54,9 +54,9 @@ Result<std::vector<std::string>> csv_cells(const std::string& line) {
 Result<RecordEdit> edit_from_csv(const std::vector<std::string>& header,
                                  const std::vector<std::string>& cells) {
   if (cells.size() != header.size()) {
-    return make_error(ErrorCode::invalid_argument,
-                      std::to_string(cells.size()) + " cells, the header has " +
-                          std::to_string(header.size()));
+    return make_error(
+        ErrorCode::invalid_argument,
+        std::to_string(cells.size()) + " cells, the header has " + std::to_string(header.size()));
   }
   json object = json::object();
   for (std::size_t i = 0; i < header.size(); ++i) {
@@ -87,8 +87,8 @@ class ProgressBar {
     if (!enabled_ || total_ == 0 || lines % 1000 != 0) return;
     int percent = static_cast<int>(done * 100 / total_);
     std::string bar(static_cast<std::size_t>(percent / 5), '#');
-    std::cerr << "\rimport [" << bar << std::string(20 - bar.size(), ' ') << "] " << percent
-              << "% " << lines << " lines" << std::flush;
+    std::cerr << "\rimport [" << bar << std::string(20 - bar.size(), ' ') << "] " << percent << "% "
+              << lines << " lines" << std::flush;
   }
   void finish() {
     if (enabled_) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
@@ -210,9 +210,9 @@ Result<ImportSummary> import_file(Node& node, const std::filesystem::path& file,
       edit = cells ? edit_from_csv(header, cells.value()) : Result<RecordEdit>(cells.error());
     } else {
       json object = json::parse(line, nullptr, false);
-      edit = object.is_discarded() ? Result<RecordEdit>(make_error(ErrorCode::invalid_argument,
-                                                                    "not valid JSON"))
-                                   : edit_from_json(object);
+      edit = object.is_discarded()
+                 ? Result<RecordEdit>(make_error(ErrorCode::invalid_argument, "not valid JSON"))
+                 : edit_from_json(object);
     }
     Status added = writer.add(number, std::move(edit), report);
     if (!added) return added.error();

@@ -20,10 +20,10 @@
 namespace tutelle::node {
 
 struct ImportOptions {
-  bool dry_run = false;          // check every line, write nothing
-  std::size_t batch_size = 1000; // lines per transaction
+  bool dry_run = false;           // check every line, write nothing
+  std::size_t batch_size = 1000;  // lines per transaction
   std::string author;
-  bool progress = false;         // draw a progress bar on stderr
+  bool progress = false;  // draw a progress bar on stderr
 };
 
 struct ImportSummary {

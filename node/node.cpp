@@ -47,8 +47,7 @@ Operation make_op(OpKind kind, const TypeSpec& type, const std::string& id,
 
 // The operations that carry out one field edit on the record's current state.
 Result<std::vector<Operation>> field_operations(const TypeSpec& type, const std::string& id,
-                                                const FieldEdit& edit,
-                                                const RecordState* current) {
+                                                const FieldEdit& edit, const RecordState* current) {
   auto spec = require_field(type, edit.field);
   if (!spec) return spec.error();
   const FieldSpec& field = *spec.value();
@@ -68,8 +67,8 @@ Result<std::vector<Operation>> field_operations(const TypeSpec& type, const std:
   switch (edit.mode) {
     case FieldEdit::Mode::assign:
       if (!set_field && values.size() != 1) {
-        return field_error(type, field.name, "takes one value, not " +
-                                                 std::to_string(values.size()));
+        return field_error(type, field.name,
+                           "takes one value, not " + std::to_string(values.size()));
       }
       if (!set_field && state != nullptr && state->entries.size() == 1 &&
           state->entries[0].value == values[0]) {
@@ -80,13 +79,13 @@ Result<std::vector<Operation>> field_operations(const TypeSpec& type, const std:
         break;
       }
       if (!set_field) {
-        ops.push_back(make_op(OpKind::set, type, id, field.name, values[0],
-                              conflict::field_dots(state)));
+        ops.push_back(
+            make_op(OpKind::set, type, id, field.name, values[0], conflict::field_dots(state)));
         break;
       }
       if (state != nullptr) {
-        ops.push_back(make_op(OpKind::remove, type, id, field.name, {},
-                              conflict::field_dots(state)));
+        ops.push_back(
+            make_op(OpKind::remove, type, id, field.name, {}, conflict::field_dots(state)));
       }
       for (auto& v : values) ops.push_back(make_op(OpKind::add, type, id, field.name, v, {}));
       break;
@@ -109,8 +108,8 @@ Result<std::vector<Operation>> field_operations(const TypeSpec& type, const std:
       break;
     case FieldEdit::Mode::clear:
       if (state != nullptr) {
-        ops.push_back(make_op(OpKind::remove, type, id, field.name, {},
-                              conflict::field_dots(state)));
+        ops.push_back(
+            make_op(OpKind::remove, type, id, field.name, {}, conflict::field_dots(state)));
       }
       break;
   }
@@ -159,8 +158,10 @@ Status write_settings(const std::filesystem::path& dir, const std::string& uai,
   if (!writer) return writer.error();
   std::string role = options.partner ? "partner" : "node";
   for (const auto& [name, value] :
-       {std::pair<std::string, std::string>{"establishment", uai}, {"name", options.name},
-        {"role", role}, {"partner", options.partner_name},
+       {std::pair<std::string, std::string>{"establishment", uai},
+        {"name", options.name},
+        {"role", role},
+        {"partner", options.partner_name},
         {"origin", std::string(reinterpret_cast<const char*>(origin.data()), origin.size())}}) {
     Status set = writer->set_meta(name, value);
     if (!set) return set;
@@ -173,8 +174,9 @@ Status write_settings(const std::filesystem::path& dir, const std::string& uai,
 Result<FieldEdit> parse_field_edit(std::string_view word) {
   auto equals = word.find('=');
   if (equals == std::string_view::npos || equals == 0) {
-    return make_error(ErrorCode::invalid_argument,
-                      "'" + std::string(word) + "' is not FIELD=VALUE, FIELD+=VALUE or FIELD-=VALUE");
+    return make_error(
+        ErrorCode::invalid_argument,
+        "'" + std::string(word) + "' is not FIELD=VALUE, FIELD+=VALUE or FIELD-=VALUE");
   }
   FieldEdit edit;
   std::string_view name = word.substr(0, equals);
@@ -305,15 +307,15 @@ Result<std::string> LocalBatch::edit(const RecordEdit& edit) {
   if (!current) return current.error();
   const RecordState* before = current.value() ? &*current.value() : nullptr;
   if (before != nullptr && before->type != type.name) {
-    return make_error(ErrorCode::conflict, id.value() + " is a " + before->type + ", not a " +
-                                               type.name);
+    return make_error(ErrorCode::conflict,
+                      id.value() + " is a " + before->type + ", not a " + type.name);
   }
 
   std::vector<Operation> ops;
   if (edit.delete_record) {
     if (before == nullptr) return make_error(ErrorCode::not_found, id.value() + ": no such record");
-    ops.push_back(make_op(OpKind::delete_record, type, id.value(), "", {},
-                          conflict::all_dots(*before)));
+    ops.push_back(
+        make_op(OpKind::delete_record, type, id.value(), "", {}, conflict::all_dots(*before)));
   }
   for (const auto& field_edit : edit.fields) {
     auto field_ops = field_operations(type, id.value(), field_edit, before);

@@ -23,7 +23,7 @@ namespace tutelle::node {
 struct InitOptions {
   std::string establishment;  // UAI, validated
   std::string name;
-  bool partner = false;       // a partner's read-only node
+  bool partner = false;  // a partner's read-only node
   std::string partner_name;
 };
 
@@ -71,8 +71,7 @@ class LocalBatch {
  private:
   friend class Node;
   LocalBatch(Node& node, store::Writer writer, std::string author, std::uint64_t last_seq)
-      : node_(node), writer_(std::move(writer)), author_(std::move(author)),
-        last_seq_(last_seq) {}
+      : node_(node), writer_(std::move(writer)), author_(std::move(author)), last_seq_(last_seq) {}
   Result<std::string> resolve_home(const TypeSpec& type, const RecordEdit& edit,
                                    const std::vector<Operation>& ops, const std::string& id);
   Changeset& pending_for(const std::string& scope);

@@ -55,8 +55,7 @@ Result<std::pair<std::string, RecordEdit>> tutelle_edit(const json& institution)
     assign(edit, "siret", valid_siret.value());
     if (!edit.id) edit.id = "siret:" + valid_siret.value();
   } else if (!edit.id) {
-    auto siren = validate_identifier(IdentifierKind::siren, "siren",
-                                     text_of(institution, "id"));
+    auto siren = validate_identifier(IdentifierKind::siren, "siren", text_of(institution, "id"));
     if (!siren) return valid_siret.error().context("tutelle '" + label + "'");
     edit.id = "siren:" + siren.value();
   }
@@ -120,7 +119,8 @@ Result<std::vector<RecordEdit>> structure_edits(const json& structure, std::ostr
   }
   assign_set(unit, "domains", domains);
   for (const auto& link : structure.value("links", json::array())) {
-    if (link.is_object() && text_of(link, "type") == "main") assign(unit, "website", text_of(link, "url"));
+    if (link.is_object() && text_of(link, "type") == "main")
+      assign(unit, "website", text_of(link, "url"));
   }
   edits.push_back(std::move(unit));
   return edits;

@@ -25,8 +25,8 @@ const std::string& View::lead_uai(const std::string& home) {
   auto home_record = replica_.get(txn_, home);
   if (home_record && home_record.value()) {
     std::string lead = shown_text(home_record.value()->field("lead_tutelle"), "");
-    auto lead_record = lead.empty() ? Result<std::optional<RecordState>>(std::nullopt)
-                                    : replica_.get(txn_, lead);
+    auto lead_record =
+        lead.empty() ? Result<std::optional<RecordState>>(std::nullopt) : replica_.get(txn_, lead);
     if (lead_record && lead_record.value()) {
       uai = shown_text(lead_record.value()->field("uai"), "");
     }
@@ -110,9 +110,10 @@ Result<std::string> View::changeset_author(const Dot& dot) {
   if (cached != authors_.end()) return cached->second;
   auto own = replica_.meta(txn_, "origin");
   if (!own) return own.error();
-  bool is_own = own.value() && own.value()->size() == 32 &&
-                std::equal(own.value()->begin(), own.value()->end(), dot.origin.begin(),
-                           [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
+  bool is_own =
+      own.value() && own.value()->size() == 32 &&
+      std::equal(own.value()->begin(), own.value()->end(), dot.origin.begin(),
+                 [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
   auto bytes = replica_.signed_changeset(txn_, dot.origin, dot.seq, is_own);
   if (!bytes) return bytes.error();
   std::string author;

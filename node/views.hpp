@@ -29,8 +29,7 @@ class View {
 
  private:
   nlohmann::json value_json(const FieldSpec* spec, const Value& value) const;
-  nlohmann::json shown_json(const TypeSpec* type, const FieldState& field,
-                            const std::string& home);
+  nlohmann::json shown_json(const TypeSpec* type, const FieldState& field, const std::string& home);
   Result<std::string> changeset_author(const Dot& dot);
 
   const store::Replica& replica_;
