@@ -20,11 +20,10 @@ std::uint64_t HybridClock::tick() {
 Status HybridClock::observe(std::uint64_t remote) {
   std::uint64_t local_ms = physical_();
   if (millis_of(remote) > local_ms + max_ahead_ms_) {
-    return make_error(ErrorCode::refused,
-                      "clock " + std::to_string(millis_of(remote)) + " ms is " +
-                          std::to_string(millis_of(remote) - local_ms) +
-                          " ms ahead of local time (at most " + std::to_string(max_ahead_ms_) +
-                          " ms allowed)");
+    return make_error(ErrorCode::refused, "clock " + std::to_string(millis_of(remote)) + " ms is " +
+                                              std::to_string(millis_of(remote) - local_ms) +
+                                              " ms ahead of local time (at most " +
+                                              std::to_string(max_ahead_ms_) + " ms allowed)");
   }
   if (remote > last_) last_ = remote;
   return {};

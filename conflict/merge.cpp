@@ -53,22 +53,18 @@ void apply_operation(RecordState& record, const Changeset& changeset, std::uint3
     case OpKind::resolve:
       supersede(record, op.dots, &op.field, oracle);
       if (!oracle.take_tombstone(dot)) {
-        insert_entry(record, op.field, Entry{dot, changeset.hlc, changeset.establishment,
-                                             op.value});
+        insert_entry(record, op.field,
+                     Entry{dot, changeset.hlc, changeset.establishment, op.value});
       }
       break;
     case OpKind::add:
       if (!oracle.take_tombstone(dot)) {
-        insert_entry(record, op.field, Entry{dot, changeset.hlc, changeset.establishment,
-                                             op.value});
+        insert_entry(record, op.field,
+                     Entry{dot, changeset.hlc, changeset.establishment, op.value});
       }
       break;
-    case OpKind::remove:
-      supersede(record, op.dots, &op.field, oracle);
-      break;
-    case OpKind::delete_record:
-      supersede(record, op.dots, nullptr, oracle);
-      break;
+    case OpKind::remove: supersede(record, op.dots, &op.field, oracle); break;
+    case OpKind::delete_record: supersede(record, op.dots, nullptr, oracle); break;
   }
 
   drop_empty_fields(record);
@@ -76,8 +72,8 @@ void apply_operation(RecordState& record, const Changeset& changeset, std::uint3
 
 const Entry& shown(const FieldState& field, std::string_view lead_uai) {
   auto rank = [&](const Entry& e) {
-    return std::make_tuple(!lead_uai.empty() && e.establishment == lead_uai, e.hlc,
-                           e.dot.origin, e.dot.seq, e.dot.index);
+    return std::make_tuple(!lead_uai.empty() && e.establishment == lead_uai, e.hlc, e.dot.origin,
+                           e.dot.seq, e.dot.index);
   };
   return *std::max_element(field.entries.begin(), field.entries.end(),
                            [&](const Entry& a, const Entry& b) { return rank(a) < rank(b); });

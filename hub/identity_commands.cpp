@@ -2,6 +2,8 @@
 
 namespace tutelle::hub {
 
-std::map<std::string, Command> identity_commands() { return {}; }
+std::map<std::string, Command> identity_commands() {
+  return {};
+}
 
 }  // namespace tutelle::hub

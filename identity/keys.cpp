@@ -49,8 +49,7 @@ KeyPair generate_key_pair() {
 Status write_key_pair(const std::filesystem::path& dir, std::string_view name,
                       const KeyPair& keys) {
   std::string base = std::string(name);
-  std::string secret(reinterpret_cast<const char*>(keys.secret_key.data()),
-                     keys.secret_key.size());
+  std::string secret(reinterpret_cast<const char*>(keys.secret_key.data()), keys.secret_key.size());
   Status wrote = write_file(dir / (base + ".key"), secret, 0600);
   sodium_memzero(secret.data(), secret.size());
   if (!wrote) return wrote;
@@ -81,8 +80,7 @@ Signature sign(const KeyPair& keys, std::string_view context, std::string_view m
 bool verify(const PublicKey& key, std::string_view context, std::string_view message,
             const Signature& signature) {
   auto bytes = with_context(context, message);
-  return crypto_sign_verify_detached(signature.data(), bytes.data(), bytes.size(),
-                                     key.data()) == 0;
+  return crypto_sign_verify_detached(signature.data(), bytes.data(), bytes.size(), key.data()) == 0;
 }
 
 std::string to_hex(const std::uint8_t* bytes, std::size_t size) {
@@ -96,14 +94,16 @@ std::string to_hex(const std::uint8_t* bytes, std::size_t size) {
   return out;
 }
 
-std::string to_hex(const PublicKey& key) { return to_hex(key.data(), key.size()); }
+std::string to_hex(const PublicKey& key) {
+  return to_hex(key.data(), key.size());
+}
 
 Result<PublicKey> public_key_from_hex(std::string_view hex) {
   PublicKey key{};
   std::size_t written = 0;
   if (hex.size() != 64 ||
-      sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &written,
-                     nullptr) != 0 ||
+      sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &written, nullptr) !=
+          0 ||
       written != key.size()) {
     return make_error(ErrorCode::invalid_argument,
                       "key: '" + std::string(hex) + "' is not 64 hexadecimal digits");

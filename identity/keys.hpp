@@ -29,8 +29,7 @@ Status sodium_ready();
 KeyPair generate_key_pair();
 
 // Writes `<dir>/<name>.key` (0600) and `<dir>/<name>.pub`; refuses to overwrite either.
-Status write_key_pair(const std::filesystem::path& dir, std::string_view name,
-                      const KeyPair& keys);
+Status write_key_pair(const std::filesystem::path& dir, std::string_view name, const KeyPair& keys);
 Result<KeyPair> read_key_pair(const std::filesystem::path& dir, std::string_view name);
 
 // Signs `context` || `message`: the context string keeps signatures of one kind of message

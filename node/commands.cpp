@@ -5,6 +5,7 @@ namespace tutelle::node {
 std::map<std::string, Command> commands() {
   std::map<std::string, Command> all;
   all.merge(data_commands());
+  all.merge(sync_commands());
   return all;
 }
 

@@ -15,4 +15,7 @@ std::map<std::string, Command> commands();
 // digest, log.
 std::map<std::string, Command> data_commands();
 
+// Defined in sync_commands.cpp: join, sync, serve, status.
+std::map<std::string, Command> sync_commands();
+
 }  // namespace tutelle::node

@@ -9,13 +9,16 @@
 #include "conflict/hlc.hpp"
 #include "node/commands.hpp"
 #include "node/import.hpp"
-#include "node/views.hpp"
+#include "store/views.hpp"
 
 namespace tutelle::node {
 
 namespace {
 
 using nlohmann::json;
+using store::export_records;
+using store::state_digest;
+using store::View;
 
 constexpr const char* kTool = "tutelle-node";
 
@@ -309,7 +312,8 @@ int run_log(const std::vector<std::string>& words) {
 std::map<std::string, Command> data_commands() {
   return {
       {"init", {"init --dir DIR --establishment UAI [--name TEXT] [--partner NAME]", run_init}},
-      {"put", {"put --dir DIR TYPE [ID] FIELD=VALUE|FIELD+=V|FIELD-=V... [--author EPPN]", run_put}},
+      {"put",
+       {"put --dir DIR TYPE [ID] FIELD=VALUE|FIELD+=V|FIELD-=V... [--author EPPN]", run_put}},
       {"get", {"get --dir DIR ID [--provenance]", run_get}},
       {"list", {"list --dir DIR [--type T] [--where FIELD=VALUE]", run_list}},
       {"delete", {"delete --dir DIR ID [--author EPPN]", run_delete}},

@@ -37,8 +37,7 @@ TypeSpec structure_type() {
   return TypeSpec{
       "structure",
       "an establishment, research unit, team, department or platform",
-      {choice("kind", {"establishment", "unit", "team", "department", "platform", "other"},
-              true),
+      {choice("kind", {"establishment", "unit", "team", "department", "platform", "other"}, true),
        text("name", true), text("acronym"), ident("rnsr", IdentifierKind::rnsr),
        ident("ror", IdentifierKind::ror), ident("uai", IdentifierKind::uai),
        ident("siret", IdentifierKind::siret), text("hceres"), refs("parents", "structure"),
@@ -85,52 +84,50 @@ TypeSpec project_type() {
 }
 
 TypeSpec product_type() {
-  return TypeSpec{"product",
-                  "a research output: article, dataset, software, patent, book",
-                  {choice("kind", {"article", "book", "dataset", "software", "patent", "other"},
-                          true),
-                   text("title", true), ident("doi", IdentifierKind::doi), text("hal_id"),
-                   refs("authors", "person"), refs("projects", "project"),
-                   refs("structures", "structure"), of_kind("year", FieldKind::integer)},
-                  {"doi"},
-                  {"structures"}};
+  return TypeSpec{
+      "product",
+      "a research output: article, dataset, software, patent, book",
+      {choice("kind", {"article", "book", "dataset", "software", "patent", "other"}, true),
+       text("title", true), ident("doi", IdentifierKind::doi), text("hal_id"),
+       refs("authors", "person"), refs("projects", "project"), refs("structures", "structure"),
+       of_kind("year", FieldKind::integer)},
+      {"doi"},
+      {"structures"}};
 }
 
 TypeSpec call_type() {
-  return TypeSpec{"call",
-                  "a call for projects, national or internal",
-                  {text("title", true), choice("kind", {"national", "internal", "european",
-                                                        "other"}),
-                   ident("funder", IdentifierKind::funder_doi), of_kind("opens", FieldKind::date),
-                   of_kind("closes", FieldKind::date),
-                   choice("status", {"draft", "open", "closed", "decided"}),
-                   refs("disciplines", "nomenclature")},
-                  {},
-                  {}};
+  return TypeSpec{
+      "call",
+      "a call for projects, national or internal",
+      {text("title", true), choice("kind", {"national", "internal", "european", "other"}),
+       ident("funder", IdentifierKind::funder_doi), of_kind("opens", FieldKind::date),
+       of_kind("closes", FieldKind::date), choice("status", {"draft", "open", "closed", "decided"}),
+       refs("disciplines", "nomenclature")},
+      {},
+      {}};
 }
 
 TypeSpec application_type() {
-  return TypeSpec{
-      "application",
-      "an application to a call, its evaluation and outcome",
-      {ref("call", "call", true), ref("project", "project"), ref("applicant", "person"),
-       ref("structure", "structure"), of_kind("submitted", FieldKind::date),
-       choice("status", {"draft", "submitted", "eligible", "ineligible", "evaluated", "accepted",
-                         "rejected"}),
-       text("evaluation"), of_kind("score", FieldKind::decimal)},
-      {},
-      {"structure", "call"}};
+  return TypeSpec{"application",
+                  "an application to a call, its evaluation and outcome",
+                  {ref("call", "call", true), ref("project", "project"), ref("applicant", "person"),
+                   ref("structure", "structure"), of_kind("submitted", FieldKind::date),
+                   choice("status", {"draft", "submitted", "eligible", "ineligible", "evaluated",
+                                     "accepted", "rejected"}),
+                   text("evaluation"), of_kind("score", FieldKind::decimal)},
+                  {},
+                  {"structure", "call"}};
 }
 
 TypeSpec partnership_type() {
-  return TypeSpec{"partnership",
-                  "a partner organisation of a project and the agreement with it",
-                  {text("partner_name", true), ident("partner_ror", IdentifierKind::ror),
-                   ident("partner_siret", IdentifierKind::siret), ref("project", "project"),
-                   text("agreement_type"), of_kind("start", FieldKind::date),
-                   of_kind("end", FieldKind::date)},
-                  {},
-                  {"project"}};
+  return TypeSpec{
+      "partnership",
+      "a partner organisation of a project and the agreement with it",
+      {text("partner_name", true), ident("partner_ror", IdentifierKind::ror),
+       ident("partner_siret", IdentifierKind::siret), ref("project", "project"),
+       text("agreement_type"), of_kind("start", FieldKind::date), of_kind("end", FieldKind::date)},
+      {},
+      {"project"}};
 }
 
 TypeSpec nomenclature_type() {
@@ -142,7 +139,9 @@ TypeSpec nomenclature_type() {
                   {}};
 }
 
-bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+bool is_leap(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
 
 bool valid_date(std::string_view text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
@@ -179,8 +178,8 @@ bool valid_decimal(std::string_view text) {
 
 Error bad_value(const TypeSpec& type, const FieldSpec& field, std::string_view text,
                 const std::string& rule) {
-  return make_error(ErrorCode::invalid_argument, type.name + "." + field.name + ": '" +
-                                                     std::string(text) + "' " + rule);
+  return make_error(ErrorCode::invalid_argument,
+                    type.name + "." + field.name + ": '" + std::string(text) + "' " + rule);
 }
 
 Result<Value> parse_scalar(const TypeSpec& type, const FieldSpec& field, std::string_view text) {
@@ -203,8 +202,7 @@ Result<Value> parse_scalar(const TypeSpec& type, const FieldSpec& field, std::st
       if (text == "true") return Value{true};
       if (text == "false") return Value{false};
       return bad_value(type, field, text, "is not true or false");
-    default:
-      return Value{std::string(text)};
+    default: return Value{std::string(text)};
   }
 }
 
@@ -235,7 +233,7 @@ const FieldSpec* TypeSpec::field(std::string_view field_name) const {
 
 const std::vector<TypeSpec>& catalogue() {
   static const std::vector<TypeSpec> types = {
-      structure_type(), person_type(), assignment_type(), project_type(), product_type(),
+      structure_type(), person_type(),      assignment_type(),  project_type(),     product_type(),
       call_type(),      application_type(), partnership_type(), nomenclature_type()};
   return types;
 }
@@ -251,9 +249,9 @@ Result<const TypeSpec*> require_type(std::string_view name) {
   if (const TypeSpec* type = find_type(name)) return type;
   std::string known;
   for (const auto& type : catalogue()) known += (known.empty() ? "" : ", ") + type.name;
-  return make_error(ErrorCode::invalid_argument,
-                    "type: '" + std::string(name) + "' is not a record type (known: " + known +
-                        ")");
+  return make_error(
+      ErrorCode::invalid_argument,
+      "type: '" + std::string(name) + "' is not a record type (known: " + known + ")");
 }
 
 Result<Value> parse_value(const TypeSpec& type, const FieldSpec& field, std::string_view text) {
@@ -271,8 +269,8 @@ Result<Value> parse_value(const TypeSpec& type, const FieldSpec& field, std::str
   }
   if (field.is_reference()) {
     Status checked = check_record_id(text);
-    if (!checked) return bad_value(type, field, text, "is not a record id: " +
-                                                          checked.error().message);
+    if (!checked)
+      return bad_value(type, field, text, "is not a record id: " + checked.error().message);
   }
   return parse_scalar(type, field, text);
 }
@@ -331,7 +329,9 @@ Status check_record_id(std::string_view id) {
   return {};
 }
 
-std::string establishment_id(std::string_view uai) { return "uai:" + std::string(uai); }
+std::string establishment_id(std::string_view uai) {
+  return "uai:" + std::string(uai);
+}
 
 }  // namespace tutelle
 
@@ -339,6 +339,68 @@ namespace tutelle {
 
 bool is_scope_root(std::string_view type, std::string_view kind, bool has_tutelles) {
   return type == "structure" && (kind == "establishment" || kind == "unit" || has_tutelles);
+}
+
+}  // namespace tutelle
+
+namespace tutelle {
+
+namespace {
+
+Status check_operation(const Operation& op) {
+  Status id = check_record_id(op.record);
+  if (!id) return id;
+  auto type = require_type(op.type);
+  if (!type) return type.error();
+  if (op.kind == OpKind::delete_record) {
+    if (!op.field.empty()) return make_error(ErrorCode::corrupt, "a delete names a field");
+    return {};
+  }
+  const FieldSpec* field = type.value()->field(op.field);
+  if (field == nullptr) {
+    return make_error(ErrorCode::invalid_argument, op.type + "." + op.field + ": no such field");
+  }
+  bool set_op = op.kind == OpKind::add || op.kind == OpKind::remove;
+  if (field->is_set() != set_op && op.kind != OpKind::remove) {
+    return make_error(ErrorCode::invalid_argument, op.type + "." + op.field +
+                                                       ": that operation does not fit a " +
+                                                       to_string(field->kind) + " field");
+  }
+  if (op.kind == OpKind::remove) return {};
+  bool integer = std::holds_alternative<std::int64_t>(op.value.data);
+  bool boolean = std::holds_alternative<bool>(op.value.data);
+  if (integer != (field->kind == FieldKind::integer) ||
+      boolean != (field->kind == FieldKind::boolean)) {
+    return make_error(ErrorCode::invalid_argument,
+                      op.type + "." + op.field + ": a value of the wrong kind");
+  }
+  auto parsed = parse_value(*type.value(), *field, value_text(op.value));
+  if (!parsed) return parsed.error();
+  if (!(parsed.value() == op.value)) {
+    return make_error(ErrorCode::invalid_argument, op.type + "." + op.field + ": '" +
+                                                       value_text(op.value) +
+                                                       "' is not in its normalised form");
+  }
+  return {};
+}
+
+}  // namespace
+
+Status check_changeset(const Changeset& changeset) {
+  if (changeset.version != 1) {
+    return make_error(ErrorCode::corrupt,
+                      "changeset version " + std::to_string(changeset.version) + " (1 expected)");
+  }
+  if (changeset.seq == 0) return make_error(ErrorCode::corrupt, "changeset seq 0");
+  Status scope = check_record_id(changeset.scope);
+  if (!scope) return scope.error().context("scope");
+  if (changeset.author.empty()) return make_error(ErrorCode::invalid_argument, "no author");
+  if (changeset.operations.empty()) return make_error(ErrorCode::corrupt, "no operations");
+  for (std::size_t i = 0; i < changeset.operations.size(); ++i) {
+    Status checked = check_operation(changeset.operations[i]);
+    if (!checked) return checked.error().context("operation " + std::to_string(i));
+  }
+  return {};
 }
 
 }  // namespace tutelle

@@ -33,8 +33,8 @@ struct FieldSpec {
   FieldKind kind = FieldKind::text;
   bool required = false;
   IdentifierKind identifier = IdentifierKind::doi;  // for FieldKind::identifier
-  std::string target;                                // for references: a type, or "" for any
-  std::vector<std::string> choices;                  // for FieldKind::choice
+  std::string target;                               // for references: a type, or "" for any
+  std::vector<std::string> choices;                 // for FieldKind::choice
 
   bool is_set() const { return kind == FieldKind::reference_set || kind == FieldKind::text_set; }
   bool is_reference() const {
@@ -70,9 +70,8 @@ std::string value_text(const Value& value);
 
 // The natural id of a record whose identifier fields hold `identifiers` (name → normalised
 // value), if its type has one and one is given.
-std::optional<std::string> natural_id(const TypeSpec& type,
-                                      const std::vector<std::pair<std::string, std::string>>&
-                                          identifiers);
+std::optional<std::string> natural_id(
+    const TypeSpec& type, const std::vector<std::pair<std::string, std::string>>& identifiers);
 // A fresh random id for a record of `type`: "<type>:<24 hex digits>", time-ordered.
 std::string random_id(const TypeSpec& type, std::uint64_t millis);
 // Checks the syntax of a record id: "<prefix>:<rest>", printable, at most 256 bytes.
@@ -88,5 +87,14 @@ namespace tutelle {
 // True when a record is the root of its own scope: an establishment or a unit, or any
 // structure that has tutelles of its own. `kind` and `has_tutelles` describe the record.
 bool is_scope_root(std::string_view type, std::string_view kind, bool has_tutelles);
+
+}  // namespace tutelle
+
+namespace tutelle {
+
+// Checks a received changeset against the catalogue: version, scope, author, and for each
+// operation its record id, type, field, and that the operation and its value fit the field's
+// kind. The error names the operation's index and what is wrong.
+Status check_changeset(const Changeset& changeset);
 
 }  // namespace tutelle

@@ -43,8 +43,7 @@ template <typename Root, typename Convert>
 auto read_canonical(std::string_view bytes, const char* what, Convert&& convert)
     -> decltype(convert(std::declval<typename Root::Reader>())) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return make_error(ErrorCode::corrupt, std::string(what) + ": " +
-                                              std::to_string(bytes.size()) +
+    return make_error(ErrorCode::corrupt, std::string(what) + ": " + std::to_string(bytes.size()) +
                                               " bytes is not a whole number of words");
   }
   auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
@@ -165,8 +164,7 @@ Result<Operation> read_operation(schema::Operation::Reader in) {
       op.dots = std::move(dots.value());
       break;
     }
-    default:
-      return make_error(ErrorCode::corrupt, "operation of an unknown kind");
+    default: return make_error(ErrorCode::corrupt, "operation of an unknown kind");
   }
   if (!status) return status.error();
   return op;
@@ -189,8 +187,8 @@ Result<Changeset> read_changeset(schema::Changeset::Reader in) {
   changeset.operations.reserve(in.getOperations().size());
   for (auto op : in.getOperations()) {
     auto read = read_operation(op);
-    if (!read) return read.error().context("operation " +
-                                           std::to_string(changeset.operations.size()));
+    if (!read)
+      return read.error().context("operation " + std::to_string(changeset.operations.size()));
     changeset.operations.push_back(std::move(read.value()));
   }
   return changeset;
@@ -209,8 +207,7 @@ Result<RecordState> read_record(schema::RecordState::Reader in) {
     for (auto entry : field.getEntries()) {
       auto dot = read_dot(entry.getDot());
       if (!dot) return dot.error();
-      state.entries.push_back(Entry{dot.value(), entry.getHlc(),
-                                    entry.getEstablishment().cStr(),
+      state.entries.push_back(Entry{dot.value(), entry.getHlc(), entry.getEstablishment().cStr(),
                                     read_value(entry.getValue())});
     }
     record.fields.push_back(std::move(state));

@@ -4,8 +4,7 @@
 
 namespace tutelle {
 
-Result<Args> Args::parse(const std::vector<std::string>& argv,
-                         const std::set<std::string>& flags) {
+Result<Args> Args::parse(const std::vector<std::string>& argv, const std::set<std::string>& flags) {
   Args args;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& word = argv[i];

@@ -49,18 +49,32 @@ constexpr std::array<KindName, 10> kKindNames = {{
 
 // ---- Characters and strings: ASCII only and locale-free, since identifiers are ASCII.
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-bool is_letter(char c) { return is_lower(c) || (c >= 'A' && c <= 'Z'); }
-bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_lower(char c) {
+  return c >= 'a' && c <= 'z';
+}
+bool is_letter(char c) {
+  return is_lower(c) || (c >= 'A' && c <= 'Z');
+}
+bool is_space(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
 bool is_control(char c) {
   auto byte = static_cast<unsigned char>(c);
   return byte < 0x20 || byte == 0x7f;
 }
-int digit_value(char c) { return c - '0'; }
+int digit_value(char c) {
+  return c - '0';
+}
 
-char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-char to_upper(char c) { return is_lower(c) ? static_cast<char>(c - 'a' + 'A') : c; }
+char to_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+char to_upper(char c) {
+  return is_lower(c) ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
@@ -173,7 +187,9 @@ char ppn_check(std::string_view digits) {
 }
 
 // ISO 7064 MOD 97-10 over the number `n`: the two digits that make n·100 + check ≡ 1 (mod 97).
-int mod97_10_check(std::uint64_t n) { return 98 - static_cast<int>(n * 100 % 97); }
+int mod97_10_check(std::uint64_t n) {
+  return 98 - static_cast<int>(n * 100 % 97);
+}
 
 // REQUIRES: every character of `s` is in kCrockfordDigits and s.size() <= 12.
 std::uint64_t crockford_value(std::string_view s) {
@@ -407,26 +423,16 @@ Result<std::string> validate_identifier(IdentifierKind kind, std::string_view fi
   if (input.empty()) return refusal(field, value, "is empty");
 
   switch (kind) {
-    case IdentifierKind::orcid:
-      return validate_orcid(field, input);
-    case IdentifierKind::uai:
-      return validate_uai(field, input);
-    case IdentifierKind::rnsr:
-      return validate_rnsr(field, input);
-    case IdentifierKind::ror:
-      return validate_ror(field, input);
-    case IdentifierKind::siret:
-      return validate_luhn_number(field, input, 14);
-    case IdentifierKind::siren:
-      return validate_luhn_number(field, input, 9);
-    case IdentifierKind::idref:
-      return validate_idref(field, input);
-    case IdentifierKind::idhal:
-      return validate_idhal(field, input);
-    case IdentifierKind::doi:
-      return validate_doi(field, input);
-    case IdentifierKind::funder_doi:
-      return validate_funder_doi(field, input);
+    case IdentifierKind::orcid: return validate_orcid(field, input);
+    case IdentifierKind::uai: return validate_uai(field, input);
+    case IdentifierKind::rnsr: return validate_rnsr(field, input);
+    case IdentifierKind::ror: return validate_ror(field, input);
+    case IdentifierKind::siret: return validate_luhn_number(field, input, 14);
+    case IdentifierKind::siren: return validate_luhn_number(field, input, 9);
+    case IdentifierKind::idref: return validate_idref(field, input);
+    case IdentifierKind::idhal: return validate_idhal(field, input);
+    case IdentifierKind::doi: return validate_doi(field, input);
+    case IdentifierKind::funder_doi: return validate_funder_doi(field, input);
   }
   return make_error(ErrorCode::internal, std::string(field) + ": identifier kind " +
                                              std::to_string(static_cast<int>(kind)) +

@@ -37,9 +37,9 @@ struct Operation {
   OpKind kind = OpKind::set;
   std::string record;
   std::string type;
-  std::string field;        // empty for delete_record
-  Value value;              // set, add, resolve
-  std::vector<Dot> dots;    // superseded (set, resolve), removed (remove), seen (delete)
+  std::string field;      // empty for delete_record
+  Value value;            // set, add, resolve
+  std::vector<Dot> dots;  // superseded (set, resolve), removed (remove), seen (delete)
 };
 
 struct Changeset {

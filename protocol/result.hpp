@@ -87,4 +87,3 @@ class [[nodiscard]] Status {
 };
 
 }  // namespace tutelle
-

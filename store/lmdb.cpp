@@ -23,8 +23,7 @@ Error lmdb_error(int rc, std::string_view operation, std::string_view object,
   std::string where = std::string(operation) + " " + std::string(object);
   if (rc == MDB_MAP_FULL) {
     return make_error(ErrorCode::map_full,
-                      where + ": the store is full (map size " +
-                          std::to_string(map_size >> 20) +
+                      where + ": the store is full (map size " + std::to_string(map_size >> 20) +
                           " MiB); nothing was written. Re-run with a larger --map-size.");
   }
   return make_error(ErrorCode::storage, where + ": " + mdb_strerror(rc));
@@ -112,15 +111,16 @@ Txn& Txn::operator=(Txn&& other) noexcept {
   return *this;
 }
 
-Txn::~Txn() { abort(); }
+Txn::~Txn() {
+  abort();
+}
 
 void Txn::abort() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
   txn_ = nullptr;
 }
 
-Result<std::optional<std::string_view>> Txn::get(const Table& table,
-                                                 std::string_view key) const {
+Result<std::optional<std::string_view>> Txn::get(const Table& table, std::string_view key) const {
   MDB_val k = to_val(key);
   MDB_val v{};
   int rc = mdb_get(txn_, table.dbi, &k, &v);

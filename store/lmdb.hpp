@@ -24,7 +24,7 @@ namespace tutelle::store {
 
 struct EnvironmentOptions {
   std::size_t map_size = std::size_t{1} << 30;  // bytes; the store refuses to grow past it
-  bool durable = true;   // false: commits skip fsync (bulk loads that a caller re-runs on crash)
+  bool durable = true;  // false: commits skip fsync (bulk loads that a caller re-runs on crash)
   bool read_only = false;
 };
 

@@ -9,9 +9,8 @@ namespace tutelle::store {
 namespace {
 
 const std::vector<std::string>& table_names() {
-  static const std::vector<std::string> names = {"records", "by_type",    "by_ident",
-                                                 "outbox",  "changesets", "applied",
-                                                 "tombstones", "meta"};
+  static const std::vector<std::string> names = {"records",    "by_type", "by_ident",   "outbox",
+                                                 "changesets", "applied", "tombstones", "meta"};
   return names;
 }
 
@@ -27,7 +26,9 @@ std::string dot_key(const Dot& dot) {
   return key;
 }
 
-std::string type_key(const RecordState& record) { return record.type + '\0' + record.id; }
+std::string type_key(const RecordState& record) {
+  return record.type + '\0' + record.id;
+}
 
 std::string mark_bytes(const HashBytes& hash, bool refused) {
   std::string bytes(reinterpret_cast<const char*>(hash.data()), hash.size());
@@ -58,8 +59,11 @@ std::vector<std::string> identifier_keys(const RecordState& record) {
 }
 
 Result<std::unique_ptr<Replica>> Replica::open(const std::filesystem::path& dir,
-                                               EnvironmentOptions options) {
-  auto env = Environment::open(dir, table_names(), options);
+                                               EnvironmentOptions options,
+                                               const std::vector<std::string>& extra_tables) {
+  std::vector<std::string> tables = table_names();
+  tables.insert(tables.end(), extra_tables.begin(), extra_tables.end());
+  auto env = Environment::open(dir, tables, options);
   if (!env) return env.error();
   std::unique_ptr<Replica> replica(new Replica());
   replica->env_ = std::move(env.value());
@@ -129,8 +133,7 @@ Result<std::optional<std::string>> Replica::meta(const Txn& txn, const std::stri
   return std::optional<std::string>(std::string(*value.value()));
 }
 
-Result<std::optional<std::string>> Replica::signed_changeset(const Txn& txn,
-                                                             const KeyBytes& origin,
+Result<std::optional<std::string>> Replica::signed_changeset(const Txn& txn, const KeyBytes& origin,
                                                              std::uint64_t seq, bool own) const {
   auto bytes = own ? txn.get(table("outbox"), encode_u64(seq))
                    : txn.get(table("changesets"), changeset_key(origin, seq));
@@ -166,13 +169,13 @@ Result<ApplyOutcome> Writer::apply(const Changeset& changeset, std::string_view 
     const Operation& op = changeset.operations[i];
     auto loaded = load(op.record);
     if (!loaded) return loaded.error();
-    RecordState record = loaded.value().value_or(RecordState{op.record, op.type,
-                                                             changeset.scope, {}});
+    RecordState record =
+        loaded.value().value_or(RecordState{op.record, op.type, changeset.scope, {}});
     if (record.type != op.type || record.home != changeset.scope) {
-      return make_error(ErrorCode::refused,
-                        "operation " + std::to_string(i) + " on " + op.record + ": the record is a " +
-                            record.type + " of scope " + record.home + ", not a " + op.type +
-                            " of scope " + changeset.scope);
+      return make_error(ErrorCode::refused, "operation " + std::to_string(i) + " on " + op.record +
+                                                ": the record is a " + record.type + " of scope " +
+                                                record.home + ", not a " + op.type + " of scope " +
+                                                changeset.scope);
     }
     conflict::apply_operation(record, changeset, i, *this);
     stage(std::move(record));
@@ -196,8 +199,7 @@ void Writer::stage(RecordState record) {
 Status Writer::log_applied(const Changeset& changeset, std::string_view signed_bytes,
                            const HashBytes& hash, bool own) {
   std::string key = changeset_key(changeset.origin, changeset.seq);
-  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq),
-                                 signed_bytes)
+  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq), signed_bytes)
                       : txn_.put(replica_.table("changesets"), key, signed_bytes);
   if (!stored) return stored;
   return txn_.put(replica_.table("applied"), key, mark_bytes(hash, false));
@@ -206,8 +208,7 @@ Status Writer::log_applied(const Changeset& changeset, std::string_view signed_b
 Status Writer::mark_refused(const Changeset& changeset, std::string_view signed_bytes,
                             const HashBytes& hash, bool own) {
   std::string key = changeset_key(changeset.origin, changeset.seq);
-  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq),
-                                 signed_bytes)
+  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq), signed_bytes)
                       : txn_.put(replica_.table("changesets"), key, signed_bytes);
   if (!stored) return stored;
   return txn_.put(replica_.table("applied"), key, mark_bytes(hash, true));
@@ -221,9 +222,9 @@ Status Writer::set_meta(const std::string& name, std::string_view value) {
   return txn_.put(replica_.table("meta"), name, value);
 }
 
-Status Writer::update_indexes(const std::optional<RecordState>& before,
-                              const RecordState* after) {
-  std::vector<std::string> old_keys = before ? identifier_keys(*before) : std::vector<std::string>{};
+Status Writer::update_indexes(const std::optional<RecordState>& before, const RecordState* after) {
+  std::vector<std::string> old_keys =
+      before ? identifier_keys(*before) : std::vector<std::string>{};
   std::vector<std::string> new_keys = after ? identifier_keys(*after) : std::vector<std::string>{};
   const std::string& id = before ? before->id : after->id;
   for (const auto& key : old_keys) {

@@ -86,15 +86,16 @@ class Writer : public conflict::DotOracle {
   Replica& replica_;
   Txn txn_;
   // Record id → (state before this transaction, current state).
-  std::map<std::string, std::pair<std::optional<RecordState>, std::optional<RecordState>>>
-      cache_;
+  std::map<std::string, std::pair<std::optional<RecordState>, std::optional<RecordState>>> cache_;
   Status deferred_;  // the first error of a DotOracle call, reported at commit()
 };
 
 class Replica {
  public:
+  // `extra_tables`: tables of the caller's own (the hub's log, for one), opened beside ours.
   static Result<std::unique_ptr<Replica>> open(const std::filesystem::path& dir,
-                                               EnvironmentOptions options = {});
+                                               EnvironmentOptions options = {},
+                                               const std::vector<std::string>& extra_tables = {});
 
   Result<Writer> begin_write();
   Result<Txn> begin_read() const { return env_->begin_read(); }

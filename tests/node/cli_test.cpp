@@ -9,18 +9,20 @@
 #include <set>
 
 #include "node/node.hpp"
-#include "node/views.hpp"
+#include "store/views.hpp"
 #include "tests/support/process.hpp"
 
 using namespace tutelle;
+using nlohmann::json;
 using tutelle::testing::Background;
 using tutelle::testing::run;
 using tutelle::testing::TempDir;
-using nlohmann::json;
 
 namespace {
 
-std::string node_bin() { return tutelle::testing::binary("node/tutelle-node"); }
+std::string node_bin() {
+  return tutelle::testing::binary("node/tutelle-node");
+}
 
 testing::Run node_cmd(std::vector<std::string> args) {
   args.insert(args.begin(), node_bin());
@@ -43,13 +45,17 @@ void write_records(const std::filesystem::path& file, int count) {
   std::ofstream out(file);
   for (int i = 0; i < count; ++i) {
     if (i % 2 == 0) {
-      out << json{{"type", "person"}, {"id", "person:p" + std::to_string(i)},
-                  {"family_name", "Name" + std::to_string(i)}, {"given_name", "Given"}}
+      out << json{{"type", "person"},
+                  {"id", "person:p" + std::to_string(i)},
+                  {"family_name", "Name" + std::to_string(i)},
+                  {"given_name", "Given"}}
                  .dump()
           << "\n";
     } else {
-      out << json{{"type", "project"}, {"id", "project:j" + std::to_string(i)},
-                  {"title", "Project " + std::to_string(i)}, {"budget", "1000.50"},
+      out << json{{"type", "project"},
+                  {"id", "project:j" + std::to_string(i)},
+                  {"title", "Project " + std::to_string(i)},
+                  {"budget", "1000.50"},
                   {"structures", {"rnsr:202199101G", "rnsr:202199102H"}}}
                  .dump()
           << "\n";
@@ -75,22 +81,21 @@ std::string replayed_digest(const std::filesystem::path& dir, const TempDir& scr
   auto writer = fresh.value()->begin_write();
   REQUIRE(writer.ok());
   auto txn = node.value()->replica().begin_read();
-  REQUIRE(txn
-              ->scan(node.value()->replica().table("outbox"), "",
-                     [&](std::string_view, std::string_view bytes) {
-                       auto envelope = decode_signed(bytes);
-                       REQUIRE(envelope.ok());
-                       auto body = decode_changeset_body(envelope->body);
-                       REQUIRE(body.ok());
-                       auto applied = writer->apply(body.value(), bytes,
-                                                    blake2b_256(envelope->body), false);
-                       REQUIRE(applied.ok());
-                       return true;
-                     })
+  REQUIRE(txn->scan(node.value()->replica().table("outbox"), "",
+                    [&](std::string_view, std::string_view bytes) {
+                      auto envelope = decode_signed(bytes);
+                      REQUIRE(envelope.ok());
+                      auto body = decode_changeset_body(envelope->body);
+                      REQUIRE(body.ok());
+                      auto applied =
+                          writer->apply(body.value(), bytes, blake2b_256(envelope->body), false);
+                      REQUIRE(applied.ok());
+                      return true;
+                    })
               .ok());
   REQUIRE(writer->commit().ok());
   auto read = fresh.value()->begin_read();
-  return node::state_digest(*fresh.value(), read.value()).value();
+  return store::state_digest(*fresh.value(), read.value()).value();
 }
 
 }  // namespace
@@ -104,8 +109,8 @@ TEST_CASE("an import killed with SIGKILL leaves a store holding exactly its logg
     auto node_dir = dir / ("node" + std::to_string(kill_after));
     init(node_dir);
     {
-      Background import({node_bin(), "import", "--dir", node_dir.string(), file.string(),
-                         "--batch", "200"});
+      Background import(
+          {node_bin(), "import", "--dir", node_dir.string(), file.string(), "--batch", "200"});
       while (import.running() && outbox_size(node_dir) < kill_after) {
       }
       import.kill(SIGKILL);
@@ -138,8 +143,8 @@ TEST_CASE("export then import into a fresh node gives an equal digest") {
   std::ofstream(dir / "export.jsonl") << exported.out;
 
   init(dir / "b", "0759901E");
-  auto imported = node_cmd({"import", "--dir", (dir / "b").string(),
-                            (dir / "export.jsonl").string()});
+  auto imported =
+      node_cmd({"import", "--dir", (dir / "b").string(), (dir / "export.jsonl").string()});
   REQUIRE(imported.exit_code == 0);
   CHECK(json::parse(imported.out)["refused"] == 0);
   CHECK(digest(dir / "a") == digest(dir / "b"));
@@ -161,7 +166,8 @@ TEST_CASE("the RNSR fixture imports its 30 structures, each unit with all its tu
   for (const auto& s : structures) {
     std::set<std::string> sirets;
     for (const auto& i : s["institutions"]) sirets.insert(i["siret"].get<std::string>());
-    auto got = node_cmd({"get", "--dir", (dir / "n").string(), "rnsr:" + s["id"].get<std::string>()});
+    auto got =
+        node_cmd({"get", "--dir", (dir / "n").string(), "rnsr:" + s["id"].get<std::string>()});
     REQUIRE(got.exit_code == 0);
     json record = json::parse(got.out);
     INFO(s["id"]);
@@ -183,13 +189,17 @@ TEST_CASE("bad lines of an import are reported by number and leave nothing behin
   TempDir dir;
   init(dir / "n");
   std::ofstream(dir / "bad.jsonl")
-      << R"({"type":"person","id":"person:ok1","family_name":"Curie"})" "\n"
-      << R"({"type":"person","id":"person:bad1","family_name":"X","orcid":"0000-0002-1825-0098"})" "\n"
+      << R"({"type":"person","id":"person:ok1","family_name":"Curie"})"
+         "\n"
+      << R"({"type":"person","id":"person:bad1","family_name":"X","orcid":"0000-0002-1825-0098"})"
+         "\n"
       << "this is not json\n"
-      << R"({"type":"person","id":"person:bad2","given_name":"no family name"})" "\n"
-      << R"({"type":"person","id":"person:ok2","family_name":"Joliot"})" "\n";
-  auto dry = node_cmd({"import", "--dir", (dir / "n").string(), (dir / "bad.jsonl").string(),
-                       "--dry-run"});
+      << R"({"type":"person","id":"person:bad2","given_name":"no family name"})"
+         "\n"
+      << R"({"type":"person","id":"person:ok2","family_name":"Joliot"})"
+         "\n";
+  auto dry = node_cmd(
+      {"import", "--dir", (dir / "n").string(), (dir / "bad.jsonl").string(), "--dry-run"});
   CHECK(json::parse(dry.out)["refused"] == 3);
   CHECK(node_cmd({"export", "--dir", (dir / "n").string()}).out.empty());
 
@@ -215,9 +225,11 @@ TEST_CASE("a CSV import reads sets separated by bars and matches the same JSON i
                                   "rnsr:202199101G|rnsr:202199102H,12.5\n";
   std::ofstream(dir / "r.jsonl")
       << R"({"type":"project","id":"project:x1","title":"Coast, sea and sand",)"
-      << R"("structures":["rnsr:202199101G","rnsr:202199102H"],"budget":"12.5"})" "\n";
-  REQUIRE(node_cmd({"import", "--dir", (dir / "csv").string(), (dir / "r.csv").string()})
-              .exit_code == 0);
+      << R"("structures":["rnsr:202199101G","rnsr:202199102H"],"budget":"12.5"})"
+         "\n";
+  REQUIRE(
+      node_cmd({"import", "--dir", (dir / "csv").string(), (dir / "r.csv").string()}).exit_code ==
+      0);
   REQUIRE(node_cmd({"import", "--dir", (dir / "json").string(), (dir / "r.jsonl").string()})
               .exit_code == 0);
   CHECK(digest(dir / "csv") == digest(dir / "json"));

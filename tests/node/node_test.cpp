@@ -4,11 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include "node/node.hpp"
-#include "node/views.hpp"
+#include "store/views.hpp"
 #include "tests/support/process.hpp"
 
 using namespace tutelle;
 using namespace tutelle::node;
+using tutelle::store::state_digest;
+using tutelle::store::View;
 using tutelle::testing::TempDir;
 
 namespace {
@@ -116,9 +118,10 @@ TEST_CASE("every required field of every type is enforced, naming the field") {
       if (!required.required) continue;
       INFO(type.name << "." << required.name);
       RecordEdit edit = full_edit(type);
-      edit.fields.erase(std::remove_if(edit.fields.begin(), edit.fields.end(),
-                                       [&](const FieldEdit& f) { return f.field == required.name; }),
-                        edit.fields.end());
+      edit.fields.erase(
+          std::remove_if(edit.fields.begin(), edit.fields.end(),
+                         [&](const FieldEdit& f) { return f.field == required.name; }),
+          edit.fields.end());
       auto id = put(*node, edit);
       REQUIRE_FALSE(id.ok());
       CHECK_THAT(id.error().message,
@@ -149,11 +152,13 @@ TEST_CASE("an invalid value of every field kind is refused with the field, value
 TEST_CASE("an unknown type or field is refused with the known ones listed") {
   TempDir dir;
   auto node = make_node(dir);
-  auto bad_type = put(*node, RecordEdit{"laboratory", std::nullopt, std::nullopt,
-                                        {set("name", "x")}, false});
+  auto bad_type =
+      put(*node, RecordEdit{"laboratory", std::nullopt, std::nullopt, {set("name", "x")}, false});
   REQUIRE_FALSE(bad_type.ok());
   CHECK_THAT(bad_type.error().message, Catch::Contains("known: structure, person"));
-  auto bad_field = put(*node, RecordEdit{"person", std::nullopt, std::nullopt,
+  auto bad_field = put(*node, RecordEdit{"person",
+                                         std::nullopt,
+                                         std::nullopt,
                                          {set("family_name", "Curie"), set("nickname", "M")},
                                          false});
   REQUIRE_FALSE(bad_field.ok());
@@ -163,16 +168,20 @@ TEST_CASE("an unknown type or field is refused with the known ones listed") {
 TEST_CASE("a natural key gives the record its id, so a second put edits the same record") {
   TempDir dir;
   auto node = make_node(dir);
-  auto first = put(*node, RecordEdit{"person", std::nullopt, std::nullopt,
+  auto first = put(*node, RecordEdit{"person",
+                                     std::nullopt,
+                                     std::nullopt,
                                      {set("family_name", "Curie"),
                                       set("orcid", "https://orcid.org/0000-0002-1825-0097")},
                                      false});
   REQUIRE(first.ok());
   CHECK(first.value() == "orcid:0000-0002-1825-0097");
-  auto second = put(*node, RecordEdit{"person", std::nullopt, std::nullopt,
-                                      {set("orcid", "0000-0002-1825-0097"),
-                                       set("given_name", "Marie")},
-                                      false});
+  auto second =
+      put(*node, RecordEdit{"person",
+                            std::nullopt,
+                            std::nullopt,
+                            {set("orcid", "0000-0002-1825-0097"), set("given_name", "Marie")},
+                            false});
   REQUIRE(second.ok());
   CHECK(second.value() == first.value());
 }
@@ -180,18 +189,23 @@ TEST_CASE("a natural key gives the record its id, so a second put edits the same
 TEST_CASE("set fields add, remove and replace elements") {
   TempDir dir;
   auto node = make_node(dir);
-  auto id = put(*node, RecordEdit{"project", "project:p1", std::nullopt,
-                                  {set("title", "Littoral"),
-                                   FieldEdit{"structures", FieldEdit::Mode::assign,
-                                             {"rnsr:202199101G", "rnsr:202199102H"}}},
-                                  false});
+  auto id =
+      put(*node,
+          RecordEdit{"project",
+                     "project:p1",
+                     std::nullopt,
+                     {set("title", "Littoral"), FieldEdit{"structures",
+                                                          FieldEdit::Mode::assign,
+                                                          {"rnsr:202199101G", "rnsr:202199102H"}}},
+                     false});
   REQUIRE(id.ok());
-  REQUIRE(put(*node, RecordEdit{"project", "project:p1", std::nullopt,
-                                {FieldEdit{"structures", FieldEdit::Mode::remove,
-                                           {"rnsr:202199101G"}},
-                                 FieldEdit{"people", FieldEdit::Mode::add,
-                                           {"orcid:0000-0002-1825-0097"}}},
-                                false})
+  REQUIRE(put(*node,
+              RecordEdit{"project",
+                         "project:p1",
+                         std::nullopt,
+                         {FieldEdit{"structures", FieldEdit::Mode::remove, {"rnsr:202199101G"}},
+                          FieldEdit{"people", FieldEdit::Mode::add, {"orcid:0000-0002-1825-0097"}}},
+                         false})
               .ok());
   auto txn = node->replica().begin_read();
   View view(node->replica(), txn.value());
@@ -199,10 +213,12 @@ TEST_CASE("set fields add, remove and replace elements") {
   auto shown = view.record_json(*record.value());
   CHECK(shown["fields"]["structures"] == nlohmann::json::array({"rnsr:202199102H"}));
   CHECK(shown["fields"]["people"] == nlohmann::json::array({"orcid:0000-0002-1825-0097"}));
-  auto missing = put(*node, RecordEdit{"project", "project:p1", std::nullopt,
-                                       {FieldEdit{"structures", FieldEdit::Mode::remove,
-                                                  {"rnsr:202199101G"}}},
-                                       false});
+  auto missing =
+      put(*node, RecordEdit{"project",
+                            "project:p1",
+                            std::nullopt,
+                            {FieldEdit{"structures", FieldEdit::Mode::remove, {"rnsr:202199101G"}}},
+                            false});
   REQUIRE_FALSE(missing.ok());
   CHECK_THAT(missing.error().message, Catch::Contains("is not in the set"));
 }
@@ -210,10 +226,12 @@ TEST_CASE("set fields add, remove and replace elements") {
 TEST_CASE("a deleted record is gone from the records and from both indexes") {
   TempDir dir;
   auto node = make_node(dir);
-  auto id = put(*node, RecordEdit{"person", std::nullopt, std::nullopt,
-                                  {set("family_name", "Curie"),
-                                   set("orcid", "0000-0002-1825-0097")},
-                                  false});
+  auto id =
+      put(*node, RecordEdit{"person",
+                            std::nullopt,
+                            std::nullopt,
+                            {set("family_name", "Curie"), set("orcid", "0000-0002-1825-0097")},
+                            false});
   REQUIRE(id.ok());
   REQUIRE(put(*node, RecordEdit{"person", id.value(), std::nullopt, {}, true}).ok());
   auto txn = node->replica().begin_read();
@@ -234,11 +252,13 @@ TEST_CASE("a batch whose edit is refused keeps the other edits and nothing of th
   auto node = make_node(dir);
   auto batch = node->begin_batch("alice@univ-garonne.fr");
   REQUIRE(batch.ok());
-  REQUIRE(batch->edit(RecordEdit{"person", "person:a", std::nullopt,
-                                 {set("family_name", "Curie")}, false})
+  REQUIRE(batch
+              ->edit(RecordEdit{
+                  "person", "person:a", std::nullopt, {set("family_name", "Curie")}, false})
               .ok());
-  REQUIRE_FALSE(batch->edit(RecordEdit{"person", "person:b", std::nullopt,
-                                       {set("given_name", "Pierre")}, false})
+  REQUIRE_FALSE(batch
+                    ->edit(RecordEdit{
+                        "person", "person:b", std::nullopt, {set("given_name", "Pierre")}, false})
                     .ok());
   REQUIRE(batch->commit().ok());
   auto txn = node->replica().begin_read();
@@ -256,8 +276,12 @@ TEST_CASE("a full map is reported with what to do, and nothing of the batch is w
   auto batch = node->begin_batch("alice@univ-garonne.fr");
   REQUIRE(batch.ok());
   for (int i = 0; i < 5000; ++i) {
-    REQUIRE(batch->edit(RecordEdit{"person", "person:p" + std::to_string(i), std::nullopt,
-                                   {set("family_name", std::string(200, 'x'))}, false})
+    REQUIRE(batch
+                ->edit(RecordEdit{"person",
+                                  "person:p" + std::to_string(i),
+                                  std::nullopt,
+                                  {set("family_name", std::string(200, 'x'))},
+                                  false})
                 .ok());
   }
   auto committed = batch->commit();

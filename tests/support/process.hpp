@@ -21,8 +21,7 @@ Run run(const std::vector<std::string>& argv, const std::string& input = "");
 // A process running in the background; killed (SIGKILL) when destroyed if still running.
 class Background {
  public:
-  explicit Background(const std::vector<std::string>& argv,
-                      const std::filesystem::path& log = {});
+  explicit Background(const std::vector<std::string>& argv, const std::filesystem::path& log = {});
   ~Background();
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;

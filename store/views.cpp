@@ -1,11 +1,11 @@
-#include "node/views.hpp"
+#include "store/views.hpp"
 
 #include <sodium.h>
 
 #include "conflict/hlc.hpp"
 #include "conflict/merge.hpp"
 
-namespace tutelle::node {
+namespace tutelle::store {
 
 namespace {
 
@@ -128,26 +128,32 @@ Result<std::string> View::changeset_author(const Dot& dot) {
 }
 
 Status export_records(const store::Replica& replica, const store::Txn& txn,
-                      const std::function<void(const std::string&)>& line) {
+                      const std::function<void(const std::string&)>& line,
+                      const std::string& scope) {
   View view(replica, txn);
   return replica.for_each_record(txn, "", [&](const RecordState& record) {
+    if (!scope.empty() && record.home != scope) return true;
     line(view.export_json(record).dump());
     return true;
   });
 }
 
-Result<std::string> state_digest(const store::Replica& replica, const store::Txn& txn) {
+Result<std::string> state_digest(const store::Replica& replica, const store::Txn& txn,
+                                 const std::string& scope) {
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, 32);
-  Status exported = export_records(replica, txn, [&](const std::string& line) {
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(line.data()),
-                              line.size());
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>("\n"), 1);
-  });
+  Status exported = export_records(
+      replica, txn,
+      [&](const std::string& line) {
+        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(line.data()),
+                                  line.size());
+        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>("\n"), 1);
+      },
+      scope);
   if (!exported) return exported.error();
   HashBytes digest{};
   crypto_generichash_final(&state, digest.data(), digest.size());
   return hex(digest);
 }
 
-}  // namespace tutelle::node
+}  // namespace tutelle::store

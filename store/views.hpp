@@ -9,7 +9,7 @@
 
 #include "store/replica.hpp"
 
-namespace tutelle::node {
+namespace tutelle::store {
 
 // Shows records of one read transaction; caches the lead tutelle of each home it meets.
 class View {
@@ -38,11 +38,14 @@ class View {
   std::map<std::pair<KeyBytes, std::uint64_t>, std::string> authors_;
 };
 
-// Calls `line` with each record's export line, in id order.
+// Calls `line` with each record's export line, in id order; only the records whose home is
+// `scope` when it is not empty.
 Status export_records(const store::Replica& replica, const store::Txn& txn,
-                      const std::function<void(const std::string&)>& line);
+                      const std::function<void(const std::string&)>& line,
+                      const std::string& scope = "");
 
 // BLAKE2b-256, as hex, of the export lines joined by newlines: equal for equal states.
-Result<std::string> state_digest(const store::Replica& replica, const store::Txn& txn);
+Result<std::string> state_digest(const store::Replica& replica, const store::Txn& txn,
+                                 const std::string& scope = "");
 
-}  // namespace tutelle::node
+}  // namespace tutelle::store

@@ -1,0 +1,104 @@
+#pragma once
+// The hub's state: its key, its TLS identity, the enrolled nodes, and the replica holding every
+// accepted changeset, the hub log and the merged records.
+//
+// Directory: DIR/hub.key, DIR/hub.pub (Ed25519), DIR/tls/ (certificate and key), DIR/store/.
+// Tables beside the replica's (store/replica.hpp):
+//   hub_log    hub seq (8 BE) → origin (32) seq (8 BE)   accepted changesets in arrival order
+//   scope_log  scope \0 hub seq (8 BE) → ""                the log's index per scope
+//   heads      origin (32) → seq (8 BE) hash (32)           each origin's chain head
+//   nodes      public key (32) → JSON NodeInfo              enrolment, quarantine, last seen
+//
+// Not thread-safe: the hub serves every connection from one thread.
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "conflict/hlc.hpp"
+#include "identity/changeset_signature.hpp"
+#include "store/replica.hpp"
+
+namespace tutelle::hub {
+
+struct NodeInfo {
+  std::string key;  // hex
+  std::string establishment;
+  std::string role = "node";
+  bool revoked = false;
+  bool quarantined = false;
+  std::string why;
+  std::uint64_t last_seen_ms = 0;
+  std::uint64_t last_seq = 0;
+};
+
+enum class PushResult { accepted, duplicate, refused, gap, fork };
+const char* to_string(PushResult result);
+
+struct PushOutcome {
+  PushResult result = PushResult::refused;
+  std::uint64_t seq = 0;
+  std::uint64_t hub_seq = 0;   // accepted: its place in the hub log
+  std::uint64_t expected = 0;  // gap: the seq the hub waits for
+  std::string scope;
+  std::string reason;
+  bool close = false;  // the peer misbehaves: end the connection
+};
+
+class Hub {
+ public:
+  static Result<std::unique_ptr<Hub>> create(const std::filesystem::path& dir);
+  static Result<std::unique_ptr<Hub>> open(const std::filesystem::path& dir);
+
+  Status enroll(const std::string& uai, const identity::PublicKey& key, const std::string& role);
+  Status revoke(const identity::PublicKey& key);
+  Result<std::vector<NodeInfo>> nodes();
+  // The establishment `key` is enrolled for, or why it is refused.
+  Result<std::string> enrolled(const identity::PublicKey& key);
+  Status touch(const identity::PublicKey& key);
+
+  // Verifies and, if it may, accepts one changeset pushed by the node `session_key` enrolled
+  // for `establishment`. Every refusal says why.
+  Result<PushOutcome> push(const identity::PublicKey& session_key, const std::string& establishment,
+                           std::string_view signed_bytes);
+  Result<std::uint64_t> head_seq(const KeyBytes& origin);
+
+  // The scopes an establishment's node reads: its own, every establishment's (the directory is
+  // public), and every unit of which it is a tutelle.
+  std::set<std::string> readable_scopes(const std::string& establishment) const;
+  bool may_write(const std::string& establishment, const Changeset& changeset) const;
+
+  // Calls visit(hub seq, signed bytes) for the scope's changesets after `after`, in order.
+  Status scan_scope(const std::string& scope, std::uint64_t after,
+                    const std::function<bool(std::uint64_t, const std::string&)>& visit);
+  Result<std::uint64_t> last_hub_seq();
+
+  store::Replica& replica() { return *replica_; }
+  const identity::KeyPair& keys() const { return keys_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string fingerprint() const { return fingerprint_; }
+
+ private:
+  Hub() = default;
+  Status load_scopes();
+  void refresh_scope(const store::Txn& txn, const std::string& scope);
+  Result<std::optional<NodeInfo>> node_info(const store::Txn& txn, const identity::PublicKey& key);
+  Status put_node(store::Writer& writer, const identity::PublicKey& key, const NodeInfo& info);
+  Result<PushOutcome> refuse(const identity::VerifiedChangeset& verified, std::string reason);
+  Result<PushOutcome> quarantine(const identity::PublicKey& origin, std::uint64_t seq,
+                                 std::string reason);
+  Result<PushOutcome> accept(const identity::VerifiedChangeset& verified);
+
+  std::filesystem::path dir_;
+  identity::KeyPair keys_;
+  std::string fingerprint_;
+  std::unique_ptr<store::Replica> replica_;
+  conflict::HybridClock clock_;
+  std::map<std::string, std::set<std::string>> tutelles_;  // scope root → tutelle UAIs
+  std::set<std::string> scopes_;                           // every scope with a changeset
+};
+
+}  // namespace tutelle::hub

@@ -1,0 +1,57 @@
+#pragma once
+// The hub's sync server: one session per node connection on one io_context (see the "Sync"
+// section of protocol/wire.capnp). Accepted changesets are forwarded at once to every live
+// session whose establishment reads their scope.
+//
+// Not thread-safe: run the io_context on one thread.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <memory>
+#include <set>
+
+#include "hub/hub.hpp"
+#include "net/connection.hpp"
+
+namespace tutelle::hub {
+
+class SyncServer {
+ public:
+  SyncServer(boost::asio::io_context& io, Hub& hub) : io_(io), hub_(hub) {}
+
+  // Binds and starts accepting; port 0 picks a free one (see port()).
+  Status start(const boost::asio::ip::tcp::endpoint& endpoint);
+  std::uint16_t port() const;
+  // Stops accepting and ends every session.
+  void stop();
+
+ private:
+  struct Session {
+    explicit Session(boost::asio::any_io_executor executor) : wake(executor) {}
+    std::string establishment;
+    identity::PublicKey key{};
+    std::string peer;
+    std::set<std::string> scopes;
+    bool live = false;
+    std::deque<std::string> queue;  // frames waiting for the writer
+    boost::asio::steady_timer wake;
+    bool closed = false;
+  };
+
+  boost::asio::awaitable<void> serve(net::Connection connection);
+  boost::asio::awaitable<void> writer(std::shared_ptr<net::Connection> connection,
+                                      std::shared_ptr<Session> session);
+  boost::asio::awaitable<Status> send_backlog(std::shared_ptr<Session> session,
+                                              const std::map<std::string, std::uint64_t>& cursors);
+  void enqueue(Session& session, std::string frame);
+  void forward(const Session& origin, const PushOutcome& outcome, const std::string& bytes);
+
+  boost::asio::io_context& io_;
+  Hub& hub_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::set<std::shared_ptr<Session>> sessions_;
+};
+
+}  // namespace tutelle::hub
