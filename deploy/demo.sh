@@ -10,38 +10,73 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTUTELLE_BUILD_BENCH=O
 cmake --build "$build" -j "$(nproc)" --target tutelle-node tutelle-hub
 
 node="$build/node/tutelle-node"
+hub="$build/hub/tutelle-hub"
 work=$(mktemp -d /tmp/tutelle-demo-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+hub_pid=""
+cleanup() {
+  [ -n "$hub_pid" ] && kill "$hub_pid" 2>/dev/null && wait "$hub_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 step() { printf '\n== %s\n' "$*"; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+unit=rnsr:202199101G
 
-step "A node for Université de Garonne-Océan (UAI 0339901H)"
-"$node" init --dir "$work/garonne" --establishment 0339901H --name "Université de Garonne-Océan"
+step "The national hub: its key, its TLS certificate, and the fingerprint nodes pin"
+fp=$("$hub" init --dir "$work/hub" | tee /dev/stderr | field '["fingerprint"]')
 
-step "Import of the sample federation (RNSR format)"
+step "Two establishments' nodes: Université de Garonne-Océan and the CNEL, enrolled at the hub"
+ka=$("$node" init --dir "$work/garonne" --establishment 0339901H --name "Université de Garonne-Océan" | field '["public_key"]')
+kb=$("$node" init --dir "$work/cnel" --establishment 0759901E --name "CNEL" | field '["public_key"]')
+"$hub" enroll --dir "$work/hub" --establishment 0339901H --key "$ka"
+"$hub" enroll --dir "$work/hub" --establishment 0759901E --key "$kb"
+
+step "The hub serves TLS 1.3 on loopback; both nodes join it"
+port=$((17000 + RANDOM % 2000))
+"$hub" serve --dir "$work/hub" --listen "127.0.0.1:$port" 2>"$work/hub.log" &
+hub_pid=$!
+for _ in $(seq 100); do grep -q "listening" "$work/hub.log" 2>/dev/null && break; sleep 0.05; done
+"$node" join --dir "$work/garonne" --hub "127.0.0.1:$port" --fingerprint "$fp"
+"$node" join --dir "$work/cnel" --hub "127.0.0.1:$port" --fingerprint "$fp"
+
+step "Garonne imports the sample federation (RNSR format) and pushes it"
 "$node" import-rnsr --dir "$work/garonne" deploy/sample/structures.json
+"$node" sync --dir "$work/garonne" --once
+echo "  (the hub refuses what Garonne may not write: CNEL's own record and CNEL's unit OTC)"
 
-step "A researcher and a project of the shared unit LEC"
-"$node" put --dir "$work/garonne" person family_name=Lemaire given_name=Inès \
-  orcid=0000-0002-1825-0097 --author ines.lemaire@univ-garonne.example
-"$node" put --dir "$work/garonne" project title="Érosion des côtes sableuses" acronym=ECOSABLE \
-  lead_structure=rnsr:202199101G people+=orcid:0000-0002-1825-0097 budget=184000.00 \
-  start=2026-01-01 status=running --author ines.lemaire@univ-garonne.example
-
-step "What the node holds"
-"$node" list --dir "$work/garonne" --type structure |
+step "The CNEL pulls: it gets the units it co-supervises, nothing else"
+"$node" sync --dir "$work/cnel" --once
+"$node" list --dir "$work/cnel" --type structure |
   python3 -c 'import json,sys
 for line in sys.stdin:
     r = json.loads(line); f = r["fields"]
     print("  %-24s %-14s %-10s tutelles: %d  home: %s" % (r["id"], f["kind"],
           f.get("acronym", ""), len(f.get("tutelles", [])), r["home"]))'
-"$node" get --dir "$work/garonne" rnsr:202199101G
-"$node" list --dir "$work/garonne" --type project
 
-step "Its changeset log and the digest of its state"
-"$node" log --dir "$work/garonne" | python3 -c 'import json,sys
-for line in sys.stdin:
-    c = json.loads(line)
-    print("  seq %2d  scope %-18s %3d ops  by %s  hash %s..." % (c["seq"], c["scope"],
-          len(c["operations"]), c["author"], c["hash"][:16]))'
-"$node" digest --dir "$work/garonne"
+step "Offline, each edits the shared unit LEC and records of its own"
+"$node" put --dir "$work/garonne" structure "$unit" website=https://lec.univ-garonne.example \
+  --author ines.lemaire@univ-garonne.example
+"$node" put --dir "$work/garonne" project title="Érosion des côtes sableuses" acronym=ECOSABLE \
+  lead_structure="$unit" budget=184000.00 start=2026-01-01 status=running \
+  --author ines.lemaire@univ-garonne.example
+"$node" put --dir "$work/cnel" structure "$unit" hceres=C2026-LEC --author paul.roux@cnel.example
+"$node" put --dir "$work/cnel" person family_name=Roux given_name=Paul orcid=0000-0002-1825-0097 \
+  --author paul.roux@cnel.example
+
+step "They sync through the hub"
+"$node" sync --dir "$work/garonne" --once
+"$node" sync --dir "$work/cnel" --once
+"$node" sync --dir "$work/garonne" --once
+
+step "Both hold the same shared unit: equal digests, and each edit crossed over"
+echo "  Garonne: $("$node" digest --dir "$work/garonne" --scope "$unit")"
+echo "  CNEL:    $("$node" digest --dir "$work/cnel" --scope "$unit")"
+echo "  hub:     $("$hub" digest --dir "$work/hub" --scope "$unit")"
+echo "  on Garonne, CNEL's Hcéres code: $("$node" get --dir "$work/garonne" "$unit" | field '["fields"]["hceres"]')"
+echo "  on CNEL, Garonne's website:     $("$node" get --dir "$work/cnel" "$unit" | field '["fields"]["website"]')"
+echo "  on CNEL, Garonne's project:     $("$node" list --dir "$work/cnel" --type project | field '["fields"]["acronym"]')"
+
+step "The hub's view of its nodes"
+"$hub" nodes --dir "$work/hub"
+"$hub" status --dir "$work/hub"

@@ -251,15 +251,16 @@ int run_export(const std::vector<std::string>& words) {
 }
 
 int run_digest(const std::vector<std::string>& words) {
-  auto args = parse(words, {});
+  auto args = parse(words, {"scope"});
   if (!args) return fail(kTool, args.error());
   auto node = open_node(args.value());
   if (!node) return fail(kTool, node.error());
   auto txn = node.value()->replica().begin_read();
   if (!txn) return fail(kTool, txn.error());
-  auto digest = state_digest(node.value()->replica(), txn.value());
+  std::string scope = args->get("scope").value_or("");
+  auto digest = state_digest(node.value()->replica(), txn.value(), scope);
   if (!digest) return fail(kTool, digest.error());
-  return print({{"digest", digest.value()}});
+  return print({{"digest", digest.value()}, {"scope", scope}});
 }
 
 json changeset_json(const Changeset& changeset, const HashBytes& hash) {
@@ -324,7 +325,7 @@ std::map<std::string, Command> data_commands() {
        {"import-rnsr --dir DIR FILE [--dry-run]",
         [](const std::vector<std::string>& w) { return run_import(w, true); }}},
       {"export", {"export --dir DIR", run_export}},
-      {"digest", {"digest --dir DIR", run_digest}},
+      {"digest", {"digest --dir DIR [--scope S]", run_digest}},
       {"log", {"log --dir DIR", run_log}},
   };
 }
