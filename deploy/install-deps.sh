@@ -9,6 +9,7 @@ packages=(
   # libraries
   libboost-dev libssl-dev liblmdb-dev lmdb-utils capnproto libcapnp-dev
   libsodium-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl catch2 nlohmann-json3-dev
+  zlib1g-dev
   # tests: a real SAML identity provider, TLS and XML tooling
   python3 python3-pysaml2 xmlsec1 openssl curl
   # benchmarks: CRDT and replication baselines from the npm registry

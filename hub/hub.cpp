@@ -22,10 +22,6 @@ std::string key_bytes(const KeyBytes& key) {
   return std::string(reinterpret_cast<const char*>(key.data()), key.size());
 }
 
-std::string hash_bytes(const HashBytes& hash) {
-  return std::string(reinterpret_cast<const char*>(hash.data()), hash.size());
-}
-
 json node_json(const NodeInfo& info) {
   return {{"key", info.key},
           {"establishment", info.establishment},

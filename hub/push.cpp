@@ -45,7 +45,9 @@ Result<PushOutcome> Hub::quarantine(const identity::PublicKey& origin, std::uint
   if (!writer) return writer.error();
   auto info = node_info(writer->txn(), origin);
   if (!info) return info.error();
-  NodeInfo node = info.value().value_or(NodeInfo{identity::to_hex(origin)});
+  NodeInfo fresh;
+  fresh.key = identity::to_hex(origin);
+  NodeInfo node = info.value().value_or(fresh);
   node.quarantined = true;
   node.why = reason;
   Status put = put_node(writer.value(), origin, node);

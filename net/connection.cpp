@@ -2,12 +2,12 @@
 
 #include <exception>
 
+#include <openssl/ssl.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <openssl/ssl.h>
 
 #include "net/detail/openssl.hpp"
 #include "net/log.hpp"
@@ -84,9 +84,9 @@ std::string endpoint_text(const tcp::endpoint& endpoint) {
   return host + ":" + std::to_string(endpoint.port());
 }
 
-Connection::Connection(std::unique_ptr<TlsStream> stream,
-                       std::shared_ptr<ssl::context> context, Side side, std::string peer,
-                       std::string hub_fingerprint, std::size_t frame_limit)
+Connection::Connection(std::unique_ptr<TlsStream> stream, std::shared_ptr<ssl::context> context,
+                       Side side, std::string peer, std::string hub_fingerprint,
+                       std::size_t frame_limit)
     : context_(std::move(context)),
       stream_(std::move(stream)),
       side_(side),
@@ -115,26 +115,31 @@ awaitable<Status> Connection::write_frame(std::string_view payload) {
   return net::write_frame(*stream_, payload, peer_, frame_limit_);
 }
 
-awaitable<void> Connection::close() { return close_stream(*stream_, peer_); }
+awaitable<void> Connection::close() {
+  return close_stream(*stream_, peer_);
+}
 
 void Connection::abort() {
   boost::system::error_code ignored;
   stream_->lowest_layer().close(ignored);
 }
 
-bool Connection::is_open() const { return stream_ && stream_->lowest_layer().is_open(); }
+bool Connection::is_open() const {
+  return stream_ && stream_->lowest_layer().is_open();
+}
 
 std::string Connection::tls_description() const {
   SSL* ssl = stream_->native_handle();
   return std::string(SSL_get_version(ssl)) + ", " + SSL_get_cipher_name(ssl);
 }
 
-asio::any_io_executor Connection::get_executor() const { return stream_->get_executor(); }
+asio::any_io_executor Connection::get_executor() const {
+  return stream_->get_executor();
+}
 
 namespace {
 
-Error pin_mismatch_error(std::string_view expected, std::string_view found,
-                         std::string_view peer) {
+Error pin_mismatch_error(std::string_view expected, std::string_view found, std::string_view peer) {
   return make_error(ErrorCode::refused,
                     "TLS handshake with " + std::string(peer) +
                         ": the hub's certificate is not the pinned one: expected fingerprint " +
@@ -147,8 +152,8 @@ awaitable<Status> open_client(TlsStream& stream, std::string host, std::uint16_t
   // progress; connect() then returns only once the resolver gives up.
   boost::system::error_code ec;
   tcp::resolver resolver(stream.get_executor());
-  auto endpoints = co_await resolver.async_resolve(
-      host, std::to_string(port), asio::redirect_error(asio::use_awaitable, ec));
+  auto endpoints = co_await resolver.async_resolve(host, std::to_string(port),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return network_error(ec, "resolve", peer);
 
   co_await asio::async_connect(stream.lowest_layer(), endpoints,
@@ -192,8 +197,8 @@ awaitable<Result<Connection>> connect(std::string host, std::uint16_t port,
       opened ? adopt_client(std::move(stream), *tls, peer, options.frame_limit)
              : Result<Connection>(opened.error());
   if (!connection) {
-    log::warning(kComponent, "connection to hub " + peer + " failed: " +
-                                 connection.error().message);
+    log::warning(kComponent,
+                 "connection to hub " + peer + " failed: " + connection.error().message);
     co_return connection;
   }
 
@@ -201,8 +206,7 @@ awaitable<Result<Connection>> connect(std::string host, std::uint16_t port,
   co_return connection;
 }
 
-Result<tcp::acceptor> listen(const asio::any_io_executor& executor,
-                             const tcp::endpoint& endpoint) {
+Result<tcp::acceptor> listen(const asio::any_io_executor& executor, const tcp::endpoint& endpoint) {
   std::string where = endpoint_text(endpoint);
   tcp::acceptor acceptor(executor);
   boost::system::error_code ec;
@@ -261,8 +265,8 @@ awaitable<void> serve(tcp::socket socket, std::shared_ptr<const Serving> serving
     co_return;
   }
 
-  log::info(kComponent, "connection from " + peer + " accepted (" +
-                            connection->tls_description() + ")");
+  log::info(kComponent,
+            "connection from " + peer + " accepted (" + connection->tls_description() + ")");
   co_await run_handler(std::move(*connection), serving);
 }
 

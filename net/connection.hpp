@@ -54,9 +54,8 @@ class Connection {
   // made with: the context holds the stream's verify callback, so it must outlive it.
   // `peer` names the other end in logs and errors.
   static Result<Connection> adopt(std::unique_ptr<TlsStream> stream,
-                                  std::shared_ptr<boost::asio::ssl::context> context,
-                                  Side side, std::string peer,
-                                  std::size_t frame_limit = kDefaultFrameLimit);
+                                  std::shared_ptr<boost::asio::ssl::context> context, Side side,
+                                  std::string peer, std::size_t frame_limit = kDefaultFrameLimit);
 
   // Moving is fine between operations, never while one is in progress. A moved-from
   // Connection may only be destroyed or assigned to.
@@ -97,9 +96,8 @@ class Connection {
   boost::asio::any_io_executor get_executor() const;
 
  private:
-  Connection(std::unique_ptr<TlsStream> stream,
-             std::shared_ptr<boost::asio::ssl::context> context, Side side, std::string peer,
-             std::string hub_fingerprint, std::size_t frame_limit);
+  Connection(std::unique_ptr<TlsStream> stream, std::shared_ptr<boost::asio::ssl::context> context,
+             Side side, std::string peer, std::string hub_fingerprint, std::size_t frame_limit);
 
   // Declared before the stream, so destroyed after it.
   std::shared_ptr<boost::asio::ssl::context> context_;
@@ -146,7 +144,6 @@ struct ServerOptions {
 // a pause. Runs on the acceptor's executor; close the acceptor from there to stop.
 boost::asio::awaitable<Status> accept_loop(boost::asio::ip::tcp::acceptor& acceptor,
                                            std::shared_ptr<boost::asio::ssl::context> tls,
-                                           ConnectionHandler handler,
-                                           ServerOptions options = {});
+                                           ConnectionHandler handler, ServerOptions options = {});
 
 }  // namespace tutelle::net

@@ -40,8 +40,8 @@ Error header_read_error(const boost::system::error_code& ec, std::size_t got,
                                             std::to_string(got) + " of the 4 bytes of its length");
 }
 
-Error payload_read_error(const boost::system::error_code& ec, std::size_t got,
-                         std::size_t length, std::string_view peer) {
+Error payload_read_error(const boost::system::error_code& ec, std::size_t got, std::size_t length,
+                         std::string_view peer) {
   std::optional<std::string> ended = how_peer_ended(ec);
   if (!ended) return network_error(ec, "read a frame from", peer);
   return make_error(ErrorCode::network, "truncated frame from " + std::string(peer) +
@@ -52,8 +52,7 @@ Error payload_read_error(const boost::system::error_code& ec, std::size_t got,
 
 Error oversized_frame_error(std::size_t length, std::size_t limit, std::string_view peer) {
   return make_error(ErrorCode::corrupt, "frame from " + std::string(peer) + " announces " +
-                                            std::to_string(length) +
-                                            " bytes, above the limit of " +
+                                            std::to_string(length) + " bytes, above the limit of " +
                                             std::to_string(limit) + " bytes; not read");
 }
 

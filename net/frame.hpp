@@ -54,8 +54,8 @@ std::uint32_t decode_frame_length(const std::array<unsigned char, kFrameHeaderSi
 // The Errors of read_frame and write_frame; `got` is how many bytes arrived before `ec`.
 Error header_read_error(const boost::system::error_code& ec, std::size_t got,
                         std::string_view peer);
-Error payload_read_error(const boost::system::error_code& ec, std::size_t got,
-                         std::size_t length, std::string_view peer);
+Error payload_read_error(const boost::system::error_code& ec, std::size_t got, std::size_t length,
+                         std::string_view peer);
 Error oversized_frame_error(std::size_t length, std::size_t limit, std::string_view peer);
 Error oversized_write_error(std::size_t length, std::size_t limit, std::string_view peer);
 Error timed_out_error(std::string_view what, std::chrono::milliseconds timeout);
@@ -119,8 +119,7 @@ boost::asio::awaitable<Status> write_frame(AsyncStream& stream, std::string_view
 // REQUIRES: the calling coroutine runs on the stream's executor, and that executor is a strand
 // or a single-threaded io_context: the timer's handler and the coroutine share state unlocked.
 template <typename Outcome, typename AsyncStream>
-boost::asio::awaitable<Outcome> with_timeout(AsyncStream& stream,
-                                             std::chrono::milliseconds timeout,
+boost::asio::awaitable<Outcome> with_timeout(AsyncStream& stream, std::chrono::milliseconds timeout,
                                              std::string what,
                                              boost::asio::awaitable<Outcome> operation) {
   // `finished` keeps a timer handler that was already queued from touching a stream that

@@ -16,9 +16,9 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using namespace detail;
 
-// Messages are encoded into named locals before they are written: GCC 12 destroys twice a
-// temporary that is converted inside a co_await expression (a Hello passed as a
-// HandshakeMessage argument, say).
+// Messages are encoded into named locals before they are written. GCC 12 destroys twice a
+// braced temporary (`Hello{…}`), or a lambda owning non-trivial captures, passed as an
+// argument inside a co_await expression; a named local is destroyed once.
 
 namespace {
 
@@ -99,7 +99,9 @@ awaitable<Error> answer_failed_receive(Connection& connection, Error why) {
 
 }  // namespace
 
-const char* to_string(PeerRole role) { return role == PeerRole::partner ? "partner" : "node"; }
+const char* to_string(PeerRole role) {
+  return role == PeerRole::partner ? "partner" : "node";
+}
 
 std::string auth_message(const Nonce& nonce, std::string_view hub_fingerprint) {
   return as_bytes(nonce.data(), nonce.size()) + std::string(hub_fingerprint);
@@ -112,8 +114,7 @@ namespace {
 Result<NodeIdentity> check_hello(const Hello& hello) {
   if (hello.version != kProtocolVersion) {
     return make_error(ErrorCode::refused, "peer speaks protocol version " +
-                                              std::to_string(hello.version) +
-                                              ", this hub speaks " +
+                                              std::to_string(hello.version) + ", this hub speaks " +
                                               std::to_string(kProtocolVersion));
   }
   std::optional<PeerRole> role = role_from_wire(hello.role);
@@ -131,9 +132,9 @@ Status check_signature(const NodeIdentity& node, const Auth& auth, const Nonce& 
   if (!signature) return signature.error();
   if (!identity::verify(node.node_key, kAuthContext, auth_message(nonce, hub_fingerprint),
                         *signature)) {
-    return make_error(ErrorCode::refused,
-                      "the signature is not node key " + identity::to_hex(node.node_key) +
-                          "'s over this connection's challenge");
+    return make_error(ErrorCode::refused, "the signature is not node key " +
+                                              identity::to_hex(node.node_key) +
+                                              "'s over this connection's challenge");
   }
   return {};
 }
@@ -181,8 +182,7 @@ awaitable<Result<NodeIdentity>> run_hub_side(Connection& connection,
 
 }  // namespace
 
-awaitable<Result<NodeIdentity>> hub_handshake(Connection& connection,
-                                              identity::PublicKey hub_key,
+awaitable<Result<NodeIdentity>> hub_handshake(Connection& connection, identity::PublicKey hub_key,
                                               EnrolmentCheck enrolled,
                                               std::chrono::milliseconds timeout) {
   Status ready = identity::sodium_ready();
@@ -190,8 +190,8 @@ awaitable<Result<NodeIdentity>> hub_handshake(Connection& connection,
 
   Result<NodeIdentity> node = co_await run_hub_side(connection, hub_key, enrolled, timeout);
   if (!node) {
-    log::warning(kComponent, "handshake with " + connection.peer() + " refused: " +
-                                 node.error().message);
+    log::warning(kComponent,
+                 "handshake with " + connection.peer() + " refused: " + node.error().message);
     co_return node;
   }
   log::info(kComponent, std::string(to_string(node->role)) + " " +
@@ -204,10 +204,9 @@ namespace {
 
 Result<HubIdentity> check_challenge(const Challenge& challenge, Nonce& nonce) {
   if (challenge.version != kProtocolVersion) {
-    return make_error(ErrorCode::refused, "peer speaks protocol version " +
-                                              std::to_string(challenge.version) +
-                                              ", this node speaks " +
-                                              std::to_string(kProtocolVersion));
+    return make_error(ErrorCode::refused,
+                      "peer speaks protocol version " + std::to_string(challenge.version) +
+                          ", this node speaks " + std::to_string(kProtocolVersion));
   }
   auto drawn = fixed_bytes<32>(challenge.nonce, "challenge: nonce");
   if (!drawn) return drawn.error();
@@ -217,12 +216,10 @@ Result<HubIdentity> check_challenge(const Challenge& challenge, Nonce& nonce) {
   return HubIdentity{*hub_key, ""};
 }
 
-awaitable<Result<HubIdentity>> run_node_side(Connection& connection,
-                                             const identity::KeyPair& keys, PeerRole role,
-                                             std::chrono::milliseconds timeout) {
+awaitable<Result<HubIdentity>> run_node_side(Connection& connection, const identity::KeyPair& keys,
+                                             PeerRole role, std::chrono::milliseconds timeout) {
   const auto& key = keys.public_key;
-  std::string hello = encode(Hello{kProtocolVersion,
-                                   static_cast<std::uint16_t>(role_to_wire(role)),
+  std::string hello = encode(Hello{kProtocolVersion, static_cast<std::uint16_t>(role_to_wire(role)),
                                    as_bytes(key.data(), key.size())});
   Status greeted = co_await connection.write_frame(hello);
   if (!greeted) co_return greeted.error();
@@ -248,12 +245,12 @@ awaitable<Result<HubIdentity>> run_node_side(Connection& connection,
 }  // namespace
 
 awaitable<Result<HubIdentity>> node_handshake(Connection& connection,
-                                              const identity::KeyPair& node_keys,
-                                              PeerRole role, std::chrono::milliseconds timeout) {
+                                              const identity::KeyPair& node_keys, PeerRole role,
+                                              std::chrono::milliseconds timeout) {
   Result<HubIdentity> hub = co_await run_node_side(connection, node_keys, role, timeout);
   if (!hub) {
-    log::warning(kComponent, "handshake with hub " + connection.peer() + " failed: " +
-                                 hub.error().message);
+    log::warning(kComponent,
+                 "handshake with hub " + connection.peer() + " failed: " + hub.error().message);
     co_return hub;
   }
   log::info(kComponent, "authenticated to hub " + connection.peer() + " (hub key " +

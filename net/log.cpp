@@ -45,16 +45,21 @@ Result<Level> parse_level(std::string_view name) {
   for (Level level : {Level::debug, Level::info, Level::warning, Level::error}) {
     if (name == to_string(level)) return level;
   }
-  return make_error(ErrorCode::invalid_argument,
-                    "log level: '" + std::string(name) +
-                        "' is not one of debug, info, warning, error");
+  return make_error(ErrorCode::invalid_argument, "log level: '" + std::string(name) +
+                                                     "' is not one of debug, info, warning, error");
 }
 
-void set_level(Level level) { g_level.store(level, std::memory_order_relaxed); }
+void set_level(Level level) {
+  g_level.store(level, std::memory_order_relaxed);
+}
 
-Level level() { return g_level.load(std::memory_order_relaxed); }
+Level level() {
+  return g_level.load(std::memory_order_relaxed);
+}
 
-bool enabled(Level wanted) { return wanted >= level(); }
+bool enabled(Level wanted) {
+  return wanted >= level();
+}
 
 std::string format_line(std::chrono::system_clock::time_point when, Level level,
                         std::string_view component, std::string_view message) {

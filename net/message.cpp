@@ -31,9 +31,9 @@ namespace detail {
 
 Result<kj::Array<capnp::word>> aligned_words(std::string_view payload, std::string_view what) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
-    return make_error(ErrorCode::corrupt,
-                      std::string(what) + ": " + std::to_string(payload.size()) +
-                          " bytes are not a whole number of 8-byte words");
+    return make_error(ErrorCode::corrupt, std::string(what) + ": " +
+                                              std::to_string(payload.size()) +
+                                              " bytes are not a whole number of 8-byte words");
   }
   // TODO(perf): one copy per frame; reading frames straight into word-aligned buffers would
   // save it.
@@ -43,8 +43,8 @@ Result<kj::Array<capnp::word>> aligned_words(std::string_view payload, std::stri
 }
 
 Error decode_error(std::string_view what, const kj::Exception& exception) {
-  return make_error(ErrorCode::corrupt, std::string(what) + ": does not decode: " +
-                                            exception.getDescription().cStr());
+  return make_error(ErrorCode::corrupt,
+                    std::string(what) + ": does not decode: " + exception.getDescription().cStr());
 }
 
 Error trailing_bytes_error(std::string_view what) {

@@ -40,8 +40,8 @@ Status write_new_file(const std::filesystem::path& path, std::string_view bytes,
   }
 
   if (::close(fd) != 0) {
-    return make_error(ErrorCode::storage, path.string() + ": cannot close: " +
-                                              std::strerror(errno));
+    return make_error(ErrorCode::storage,
+                      path.string() + ": cannot close: " + std::strerror(errno));
   }
   return {};
 }
@@ -72,8 +72,7 @@ Status set_random_serial(X509& certificate) {
   return {};
 }
 
-Status set_subject_and_validity(X509& certificate, std::string_view common_name,
-                                int valid_days) {
+Status set_subject_and_validity(X509& certificate, std::string_view common_name, int valid_days) {
   X509_NAME* name = X509_get_subject_name(&certificate);
   std::string cn(common_name);
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
@@ -180,8 +179,8 @@ TlsIdentityFiles tls_identity_files(const std::filesystem::path& dir, std::strin
 }
 
 Result<TlsIdentityFiles> generate_tls_identity(const std::filesystem::path& dir,
-                                               std::string_view name,
-                                               std::string_view common_name, int valid_days) {
+                                               std::string_view name, std::string_view common_name,
+                                               int valid_days) {
   TlsIdentityFiles files = tls_identity_files(dir, name);
   for (const auto& path : {files.key, files.certificate}) {
     if (std::filesystem::exists(path)) {
@@ -256,8 +255,8 @@ Result<std::shared_ptr<ssl::context>> make_server_context(const TlsIdentityFiles
 
 bool CertificatePin::check(const X509& leaf) {
   Result<std::string> fingerprint = certificate_fingerprint(leaf);
-  found_ = fingerprint ? *fingerprint : std::string("(no fingerprint: ") +
-                                            fingerprint.error().message + ")";
+  found_ = fingerprint ? *fingerprint
+                       : std::string("(no fingerprint: ") + fingerprint.error().message + ")";
   return found_ == expected_;
 }
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <string_view>
 
-#include <boost/asio/ssl/context.hpp>
 #include <openssl/x509.h>
+#include <boost/asio/ssl/context.hpp>
 
 #include "protocol/result.hpp"
 
@@ -37,8 +37,7 @@ TlsIdentityFiles tls_identity_files(const std::filesystem::path& dir, std::strin
 // CN=`common_name`, random serial, SHA-256 signature, valid `valid_days` from now) and writes
 // both. Refuses (conflict) when either file exists already; nothing is overwritten.
 Result<TlsIdentityFiles> generate_tls_identity(const std::filesystem::path& dir,
-                                               std::string_view name,
-                                               std::string_view common_name,
+                                               std::string_view name, std::string_view common_name,
                                                int valid_days = 3650);
 
 // The lowercase hexadecimal SHA-256 of the certificate's DER encoding, 64 characters.

@@ -16,7 +16,9 @@ std::string from_data(capnp::Data::Reader data) {
   return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
 }
 
-std::string from_text(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
+std::string from_text(capnp::Text::Reader text) {
+  return std::string(text.begin(), text.size());
+}
 
 void build(wire::Message::Builder root, const Hello& hello) {
   auto out = root.initHello();
@@ -80,11 +82,9 @@ std::string encode(const HandshakeMessage& message) {
   return encode_message(builder);
 }
 
-Result<HandshakeMessage> decode_handshake_message(std::string_view payload,
-                                                  std::string_view what) {
-  return read_message(payload, what, [what](wire::Message::Reader message) {
-    return extract(message, what);
-  });
+Result<HandshakeMessage> decode_handshake_message(std::string_view payload, std::string_view what) {
+  return read_message(payload, what,
+                      [what](wire::Message::Reader message) { return extract(message, what); });
 }
 
 const char* message_name(const HandshakeMessage& message) {

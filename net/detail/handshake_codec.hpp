@@ -44,8 +44,7 @@ std::string encode(const HandshakeMessage& message);
 
 // Decodes one frame's payload; Error corrupt when it does not decode or is not a handshake
 // message. `what` names the sender in errors ("a frame from 127.0.0.1:5000").
-Result<HandshakeMessage> decode_handshake_message(std::string_view payload,
-                                                  std::string_view what);
+Result<HandshakeMessage> decode_handshake_message(std::string_view payload, std::string_view what);
 
 // "a hello", "a challenge"…, for errors.
 const char* message_name(const HandshakeMessage& message);

@@ -5,12 +5,12 @@
 #include <atomic>
 #include <vector>
 
+#include <openssl/ssl.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <openssl/ssl.h>
 
 #include "net/log.hpp"
 #include "net_test_support.hpp"
@@ -87,8 +87,8 @@ TEST_CASE("a connected node knows the hub's address and certificate fingerprint"
   IoThread io;
   TestServer server(io, echo);
   auto described = start(io.executor(), describe_client(server.port()));
-  CHECK(wait(described) == "127.0.0.1:" + std::to_string(server.port()) + " " +
-                               hub_fingerprint() + " client");
+  CHECK(wait(described) ==
+        "127.0.0.1:" + std::to_string(server.port()) + " " + hub_fingerprint() + " client");
 }
 
 TEST_CASE("a wrong pinned fingerprint fails the handshake, naming both fingerprints") {
@@ -147,8 +147,8 @@ TEST_CASE("a client that speaks only TLS 1.2 is refused") {
 // Connects over plain TCP, sends `bytes`, and waits for the hub to hang up.
 awaitable<bool> send_plain(std::uint16_t port, std::string bytes) {
   tcp::socket socket(co_await asio::this_coro::executor);
-  co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port},
-                                asio::use_awaitable);
+  tcp::endpoint hub{asio::ip::make_address("127.0.0.1"), port};
+  co_await socket.async_connect(hub, asio::use_awaitable);
   co_await asio::async_write(socket, asio::buffer(bytes), asio::use_awaitable);
 
   char sink[256];
@@ -195,8 +195,8 @@ TEST_CASE("garbage instead of a ClientHello is refused and the hub goes on accep
 
 awaitable<std::string> stall(std::uint16_t port) {
   tcp::socket socket(co_await asio::this_coro::executor);
-  co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port},
-                                asio::use_awaitable);
+  tcp::endpoint hub{asio::ip::make_address("127.0.0.1"), port};
+  co_await socket.async_connect(hub, asio::use_awaitable);
   char byte = 0;
   boost::system::error_code ec;
   co_await socket.async_read_some(asio::buffer(&byte, 1),
@@ -261,8 +261,8 @@ TEST_CASE("the hub serves many connections at once on one io_context") {
   Gate gate(io.executor(), kClients);
   std::vector<std::future<Result<std::string>>> replies;
   for (std::size_t i = 0; i < kClients; ++i) {
-    replies.push_back(start(io.executor(),
-                            echo_after_gate(server.port(), "client " + std::to_string(i), gate)));
+    replies.push_back(
+        start(io.executor(), echo_after_gate(server.port(), "client " + std::to_string(i), gate)));
   }
 
   for (std::size_t i = 0; i < kClients; ++i) {

@@ -37,8 +37,7 @@ EnrolmentCheck enrolling(identity::PublicKey key, std::string establishment) {
 class TestHub {
  public:
   TestHub(IoThread& io, EnrolmentCheck enrolled, std::chrono::milliseconds timeout = 10s)
-      : keys_(new_keys()),
-        server_(io, [this, enrolled, timeout](Connection connection) {
+      : keys_(new_keys()), server_(io, [this, enrolled, timeout](Connection connection) {
           return serve(std::move(connection), keys_.public_key, enrolled, timeout, outcomes_);
         }) {}
 
@@ -66,7 +65,6 @@ class TestHub {
 };
 
 // Sends one frame and gives the one that comes back.
-// (Not written as `sent ? co_await … : …`: GCC 12 miscompiles co_await inside ?:.)
 awaitable<Result<std::string>> echo_through(Connection& connection, std::string payload) {
   Status sent = co_await connection.write_frame(payload);
   if (!sent) co_return sent.error();
@@ -78,8 +76,7 @@ struct NodeOutcome {
   std::optional<Result<std::string>> echoed;  // when welcomed
 };
 
-awaitable<NodeOutcome> node_side(std::uint16_t port, const identity::KeyPair& keys,
-                                 PeerRole role) {
+awaitable<NodeOutcome> node_side(std::uint16_t port, const identity::KeyPair& keys, PeerRole role) {
   Result<Connection> connection = co_await connect("127.0.0.1", port, hub_fingerprint());
   if (!connection) co_return NodeOutcome{connection.error(), std::nullopt};
   Result<HubIdentity> hub = co_await node_handshake(*connection, keys, role, kWait);
@@ -147,9 +144,8 @@ TEST_CASE("a hub that cannot check the enrolment keeps its own trouble to itself
   CHECK_THAT(hub.next_outcome().error().message, Catch::Contains("MDB_PANIC"));
 }
 
-// Sends `message`, an encoded handshake message, and gives the hub's answer, decoded. (Messages
-// are encoded into named locals first: GCC 12 destroys twice a temporary converted inside a
-// co_await expression.)
+// Sends `message`, an encoded handshake message, and gives the hub's answer, decoded. Messages
+// are encoded into named locals first: see the note on GCC 12 in net/handshake.cpp.
 awaitable<Result<HandshakeMessage>> exchange(Connection& connection, std::string message) {
   Status sent = co_await connection.write_frame(message);
   if (!sent) co_return sent.error();
@@ -183,8 +179,8 @@ TEST_CASE("a node of an incompatible protocol version gets a clear refusal") {
   identity::KeyPair node = new_keys();
   TestHub hub(io, enrolling(node.public_key, "univ-exemple"));
 
-  auto answer = start(io.executor(),
-                      open_with(hub.port(), detail::Hello{2, 0, bytes_of(node.public_key)}));
+  auto answer =
+      start(io.executor(), open_with(hub.port(), detail::Hello{2, 0, bytes_of(node.public_key)}));
   std::string expected = "peer speaks protocol version 2, this hub speaks 1";
   CHECK(refusal_reason(wait(answer)) == expected);
   CHECK(hub.next_outcome().error().message == expected);
@@ -196,16 +192,15 @@ TEST_CASE("a node that opens with anything but a hello is refused") {
   TestHub hub(io, enrolling(node.public_key, "univ-exemple"));
 
   auto answer = start(io.executor(), open_with(hub.port(), detail::Auth{std::string(64, 's')}));
-  CHECK_THAT(refusal_reason(wait(answer)),
-             Catch::StartsWith("expected a hello from 127.0.0.1:") &&
-                 Catch::EndsWith(", got an auth"));
+  CHECK_THAT(refusal_reason(wait(answer)), Catch::StartsWith("expected a hello from 127.0.0.1:") &&
+                                               Catch::EndsWith(", got an auth"));
   CHECK(hub.next_outcome().error().code == ErrorCode::corrupt);
 }
 
 // How a misbehaving node builds the bytes it signs.
 struct Forgery {
-  std::optional<Nonce> nonce;                 // instead of the challenge's
-  std::optional<std::string> fingerprint;     // instead of the hub's on this connection
+  std::optional<Nonce> nonce;              // instead of the challenge's
+  std::optional<std::string> fingerprint;  // instead of the hub's on this connection
 };
 
 awaitable<Result<HandshakeMessage>> authenticate_with(std::uint16_t port,
@@ -238,8 +233,7 @@ TEST_CASE("a signature over another nonce is refused") {
 
   auto answer = start(io.executor(), authenticate_with(hub.port(), node, {other, {}}));
   CHECK_THAT(refusal_reason(wait(answer)),
-             Catch::Contains("the signature is not node key " +
-                             identity::to_hex(node.public_key)));
+             Catch::Contains("the signature is not node key " + identity::to_hex(node.public_key)));
   CHECK(hub.next_outcome().error().code == ErrorCode::refused);
 }
 
@@ -248,8 +242,8 @@ TEST_CASE("a signature bound to another TLS certificate is refused") {
   identity::KeyPair node = new_keys();
   TestHub hub(io, enrolling(node.public_key, "univ-exemple"));
 
-  auto answer = start(io.executor(),
-                      authenticate_with(hub.port(), node, {{}, std::string(64, 'a')}));
+  auto answer =
+      start(io.executor(), authenticate_with(hub.port(), node, {{}, std::string(64, 'a')}));
   CHECK_THAT(refusal_reason(wait(answer)), Catch::Contains("over this connection's challenge"));
   CHECK(hub.next_outcome().error().code == ErrorCode::refused);
 }

@@ -36,7 +36,10 @@ TEST_CASE("an encoded message decodes to what was encoded") {
 
 TEST_CASE("bytes that are not a Cap'n Proto message are refused as corrupt") {
   for (std::string garbage : {std::string(), std::string("seven b"),
-                              std::string("\xff\xff\xff\x7f" "abcd", 8), std::string(64, 'x')}) {
+                              std::string("\xff\xff\xff\x7f"
+                                          "abcd",
+                                          8),
+                              std::string(64, 'x')}) {
     Result<std::string> reason = read_reason(garbage);
     REQUIRE_FALSE(reason.ok());
     CHECK(reason.error().code == ErrorCode::corrupt);
@@ -69,11 +72,11 @@ TEST_CASE("the traversal limit grows with the frame and nesting stops at 16") {
 TEST_CASE("every handshake message survives encoding and decoding") {
   using namespace detail;
   std::string key(32, '\x01');
-  for (const HandshakeMessage& sent : {HandshakeMessage{Hello{1, 1, key}},
-                                       HandshakeMessage{Challenge{1, std::string(32, 'n'), key}},
-                                       HandshakeMessage{Auth{std::string(64, 's')}},
-                                       HandshakeMessage{Welcome{"univ-exemple"}},
-                                       HandshakeMessage{Refuse{"why not"}}}) {
+  for (const HandshakeMessage& sent :
+       {HandshakeMessage{Hello{1, 1, key}},
+        HandshakeMessage{Challenge{1, std::string(32, 'n'), key}},
+        HandshakeMessage{Auth{std::string(64, 's')}}, HandshakeMessage{Welcome{"univ-exemple"}},
+        HandshakeMessage{Refuse{"why not"}}}) {
     Result<HandshakeMessage> received = decode_handshake_message(encode(sent), "a test");
     REQUIRE(received.ok());
     REQUIRE(received->index() == sent.index());

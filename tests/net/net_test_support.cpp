@@ -64,8 +64,8 @@ TestServer::TestServer(IoThread& io, ConnectionHandler handler, ServerOptions op
   REQUIRE(listening.ok());
   acceptor_ = std::move(*listening);
   port_ = acceptor_.local_endpoint().port();
-  stopped_ = start(io.executor(), accept_loop(acceptor_, hub_server_context(),
-                                              std::move(handler), std::move(options)));
+  stopped_ = start(io.executor(), accept_loop(acceptor_, hub_server_context(), std::move(handler),
+                                              std::move(options)));
 }
 
 TestServer::~TestServer() {
@@ -73,8 +73,8 @@ TestServer::~TestServer() {
   stopped_.wait_for(kWait);
 }
 
-asio::awaitable<std::unique_ptr<TlsStream>> raw_tls_client(
-    std::uint16_t port, std::shared_ptr<ssl::context> context) {
+asio::awaitable<std::unique_ptr<TlsStream>> raw_tls_client(std::uint16_t port,
+                                                           std::shared_ptr<ssl::context> context) {
   auto stream = std::make_unique<TlsStream>(co_await asio::this_coro::executor, *context);
   tcp::endpoint hub{asio::ip::make_address("127.0.0.1"), port};
   co_await stream->lowest_layer().async_connect(hub, asio::use_awaitable);
@@ -106,8 +106,8 @@ TlsPair make_tls_pair(IoThread& io) {
   pair.client_context = *client;
 
   auto server = start(io.executor(), raw_tls_server(acceptor, *pair.server_context));
-  auto connected = start(io.executor(), raw_tls_client(acceptor.local_endpoint().port(),
-                                                       pair.client_context.context));
+  auto connected = start(
+      io.executor(), raw_tls_client(acceptor.local_endpoint().port(), pair.client_context.context));
   pair.server = wait(server);
   pair.client = wait(connected);
   return pair;

@@ -83,8 +83,7 @@ std::future<T> start(const boost::asio::any_io_executor& executor,
                      boost::asio::awaitable<T> operation) {
   auto promise = std::make_shared<std::promise<T>>();
   std::future<T> future = promise->get_future();
-  boost::asio::co_spawn(executor, fulfil(promise, std::move(operation)),
-                        boost::asio::detached);
+  boost::asio::co_spawn(executor, fulfil(promise, std::move(operation)), boost::asio::detached);
   return future;
 }
 

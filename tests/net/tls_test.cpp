@@ -77,8 +77,7 @@ TEST_CASE("generating a TLS identity never overwrites an existing one") {
   Result<TlsIdentityFiles> again = generate_tls_identity(dir.path(), "hub", "test hub");
   REQUIRE_FALSE(again.ok());
   CHECK(again.error().code == ErrorCode::conflict);
-  CHECK(*certificate_fingerprint(tls_identity_files(dir.path(), "hub").certificate) ==
-        *before);
+  CHECK(*certificate_fingerprint(tls_identity_files(dir.path(), "hub").certificate) == *before);
 }
 
 TEST_CASE("a missing certificate file is reported with its path") {
