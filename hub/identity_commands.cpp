@@ -162,32 +162,62 @@ int serve_http(const std::vector<std::string>& words) {
   auto http = args->require("http");
   if (!dir) return fail(kTool, dir.error());
   if (!http) return fail(kTool, http.error());
-  auto address = host_port(http.value());
-  if (!address) return fail(kTool, address.error());
-  std::string public_url = args->get("public-url").value_or("https://" + http.value());
-
-  auto service = SamlService::open({dir.value(), public_url, 900, {}});
-  if (!service) return fail(kTool, service.error());
-  auto tls = tls_credentials(dir.value(), address->first);
-  if (!tls) return fail(kTool, tls.error());
   boost::asio::io_context io;
-  HttpsOptions options{address->first, address->second, tls->certificate_pem, tls->private_key_pem,
-                       [&](const HttpRequest& request) { return (*service)->handle(request); }};
-  auto server = HttpsServer::start(io, std::move(options));
-  if (!server) return fail(kTool, server.error());
-
+  auto endpoints =
+      start_identity_endpoints(io, dir.value(), http.value(), args->get("public-url").value_or(""));
+  if (!endpoints) return fail(kTool, endpoints.error());
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
-    (*server)->stop();
+    endpoints.value()->stop();
     io.stop();
   });
-  std::cout << "listening " << address->first << ":" << (*server)->port() << " as " << public_url
-            << std::endl;
+  std::cout << "listening " << endpoints.value()->listening() << std::endl;
   io.run();
   return 0;
 }
 
 }  // namespace
+
+class IdentityEndpoints::Running {
+ public:
+  std::unique_ptr<SamlService> service;
+  std::unique_ptr<HttpsServer> server;
+  std::string listening;
+};
+
+IdentityEndpoints::IdentityEndpoints(std::unique_ptr<Running> running)
+    : running_(std::move(running)) {}
+IdentityEndpoints::~IdentityEndpoints() = default;
+void IdentityEndpoints::stop() {
+  running_->server->stop();
+}
+const std::string& IdentityEndpoints::listening() const {
+  return running_->listening;
+}
+
+Result<std::unique_ptr<IdentityEndpoints>> start_identity_endpoints(boost::asio::io_context& io,
+                                                                    const std::string& dir,
+                                                                    const std::string& http,
+                                                                    std::string public_url) {
+  auto address = host_port(http);
+  if (!address) return address.error();
+  if (public_url.empty()) public_url = "https://" + http;
+  auto service = SamlService::open({dir, public_url, 900, {}});
+  if (!service) return service.error();
+  auto tls = tls_credentials(dir, address->first);
+  if (!tls) return tls.error();
+  auto running = std::make_unique<IdentityEndpoints::Running>();
+  running->service = std::move(service.value());
+  SamlService* saml = running->service.get();
+  HttpsOptions options{address->first, address->second, tls->certificate_pem, tls->private_key_pem,
+                       [saml](const HttpRequest& request) { return saml->handle(request); }};
+  auto server = HttpsServer::start(io, std::move(options));
+  if (!server) return server.error();
+  running->server = std::move(server.value());
+  running->listening =
+      address->first + ":" + std::to_string(running->server->port()) + " as " + public_url;
+  return std::unique_ptr<IdentityEndpoints>(new IdentityEndpoints(std::move(running)));
+}
 
 std::map<std::string, Command> identity_commands() {
   return {

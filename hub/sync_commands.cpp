@@ -121,7 +121,7 @@ int run_nodes(const std::vector<std::string>& words) {
 }
 
 int run_serve(const std::vector<std::string>& words) {
-  auto args = parse(words, {"listen", "log-level"});
+  auto args = parse(words, {"listen", "http", "public-url", "log-level"});
   if (!args) return fail(kTool, args.error());
   auto endpoint = parse_endpoint(args->get("listen").value_or("127.0.0.1:7450"));
   if (!endpoint) return fail(kTool, endpoint.error());
@@ -132,6 +132,14 @@ int run_serve(const std::vector<std::string>& words) {
   SyncServer server(io, *hub.value());
   Status started = server.start(endpoint.value());
   if (!started) return fail(kTool, started.error());
+  std::unique_ptr<IdentityEndpoints> identity;
+  if (auto http = args->get("http")) {
+    auto endpoints = start_identity_endpoints(io, *args->get("dir"), *http,
+                                              args->get("public-url").value_or(""));
+    if (!endpoints) return fail(kTool, endpoints.error());
+    identity = std::move(endpoints.value());
+    log::info("hub", "SAML endpoints over HTTPS on " + identity->listening());
+  }
   std::cout << json{{"listening", net::endpoint_text(
                                       asio::ip::tcp::endpoint(endpoint->address(), server.port()))},
                     {"fingerprint", hub.value()->fingerprint()}}
@@ -142,6 +150,7 @@ int run_serve(const std::vector<std::string>& words) {
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     log::info("hub", "signal " + std::to_string(signal) + ": stopping");
     server.stop();
+    if (identity) identity->stop();
     Status synced = hub.value()->replica().env().sync();
     if (!synced) log::error("hub", synced.error().message);
     io.stop();
@@ -220,7 +229,8 @@ std::map<std::string, Command> sync_commands() {
       {"enroll", {"enroll --dir DIR --establishment UAI --key NODE_PUBLIC_KEY", run_enroll}},
       {"revoke", {"revoke --dir DIR --key NODE_PUBLIC_KEY", run_revoke}},
       {"nodes", {"nodes --dir DIR", run_nodes}},
-      {"serve", {"serve --dir DIR --listen HOST:PORT", run_serve}},
+      {"serve",
+       {"serve --dir DIR --listen HOST:PORT [--http HOST:PORT [--public-url URL]]", run_serve}},
       {"digest", {"digest --dir DIR [--scope S]", run_digest}},
       {"log", {"log --dir DIR", run_log}},
       {"status", {"status --dir DIR", run_status}},

@@ -1,8 +1,10 @@
 // The node's replication commands: join, sync --once, serve, status.
 
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "identity/token.hpp"
 #include "node/commands.hpp"
 #include "node/sync_client.hpp"
 
@@ -109,6 +111,57 @@ int run_status(const std::vector<std::string>& words) {
   return 0;
 }
 
+// The audience a node accepts tokens for, unless --audience says otherwise.
+std::string node_audience(const Node& node) {
+  return "tutelle-node:" + node.establishment();
+}
+
+std::set<std::string> split_list(const std::string& text) {
+  std::set<std::string> items;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
+    if (comma > start) items.insert(text.substr(start, comma - start));
+  }
+  if (start < text.size()) items.insert(text.substr(start));
+  return items;
+}
+
+// token verify TOKEN: checks a session token offline with the hub's key learnt at the first
+// sync; prints its claims, or refuses with the reason.
+int run_token(const std::vector<std::string>& words) {
+  auto opened = open_with(words, {"audience", "revoked"}, {});
+  if (!opened) return fail(kTool, opened.error());
+  auto& [args, node] = opened.value();
+  const auto& positional = args.positional();
+  if (positional.size() != 2 || positional[0] != "verify") {
+    return fail(kTool, make_error(ErrorCode::invalid_argument, "usage: token verify TOKEN"));
+  }
+  auto txn = node->replica().begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  auto hub_key = node->replica().meta(txn.value(), "hub_key");
+  if (!hub_key) return fail(kTool, hub_key.error());
+  if (!hub_key.value() || hub_key.value()->empty()) {
+    return fail(kTool, make_error(ErrorCode::not_found,
+                                  "the hub's key is not known yet: join a hub and sync once"));
+  }
+  auto key = identity::public_key_from_hex(*hub_key.value());
+  if (!key) return fail(kTool, key.error());
+  std::string audience = args.get("audience").value_or(node_audience(*node));
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  auto claims = identity::verify_session_token(positional[1], key.value(), audience, now,
+                                               split_list(args.get("revoked").value_or("")));
+  if (!claims) return fail(kTool, claims.error());
+  std::cout << json{{"principal", claims->principal},
+                    {"establishment", claims->establishment},
+                    {"habilitations", claims->habilitations},
+                    {"status", claims->status},
+                    {"audience", claims->audience},
+                    {"expires", claims->expires}}
+                   .dump()
+            << "\n";
+  return 0;
+}
+
 }  // namespace
 
 std::map<std::string, Command> sync_commands() {
@@ -117,6 +170,7 @@ std::map<std::string, Command> sync_commands() {
       {"sync", {"sync --dir DIR --once | sync --dir DIR (stays live)", run_sync}},
       {"serve", {"serve --dir DIR", run_serve}},
       {"status", {"status --dir DIR", run_status}},
+      {"token", {"token --dir DIR verify TOKEN [--audience A] [--revoked P,...]", run_token}},
   };
 }
 
