@@ -54,7 +54,7 @@ std::string shown_text(const FieldState* field) {
 store::EnvironmentOptions hub_env() {
   // Commits skip fsync: a killed hub loses nothing (the page cache survives the process), and
   // after a machine crash the nodes resend from the head the hub reports.
-  return store::EnvironmentOptions{std::size_t{4} << 30, false, false};
+  return store::EnvironmentOptions{std::size_t{64} << 30, false, false};
 }
 
 }  // namespace

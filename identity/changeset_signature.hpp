@@ -1,6 +1,7 @@
 #pragma once
 // Signing changesets and verifying received ones. Verification checks the Ed25519 signature
-// over the raw body bytes before anything of the body is decoded (see protocol/tutelle.capnp).
+// over the hash of the raw body bytes before anything of the body is decoded (see
+// protocol/tutelle.capnp).
 
 #include <string>
 #include <string_view>

@@ -52,8 +52,7 @@ Result<std::size_t> parse_size(const std::string& option, const std::string& tex
                     "--" + option + ": unit '" + std::string(unit) + "' (use M or G)");
 }
 
-Result<std::unique_ptr<Node>> open_node(const Args& args) {
-  OpenOptions options;
+Result<std::unique_ptr<Node>> open_node(const Args& args, OpenOptions options = {}) {
   if (auto size = args.get("map-size")) {
     auto bytes = parse_size("map-size", *size);
     if (!bytes) return bytes.error();
@@ -215,7 +214,8 @@ int run_import(const std::vector<std::string>& words, bool rnsr) {
   if (args->positional().size() != 1) {
     return fail(kTool, make_error(ErrorCode::invalid_argument, "import: one FILE is required"));
   }
-  auto node = open_node(args.value());
+  // Batches sync their data but not LMDB's meta page; one full sync at the end.
+  auto node = open_node(args.value(), OpenOptions{std::size_t{64} << 30, true, false});
   if (!node) return fail(kTool, node.error());
   ImportOptions options;
   options.dry_run = args->has("dry-run");
@@ -228,7 +228,9 @@ int run_import(const std::vector<std::string>& words, bool rnsr) {
   }
   auto summary = rnsr ? import_rnsr(*node.value(), args->positional()[0], options, std::cerr)
                       : import_file(*node.value(), args->positional()[0], options, std::cerr);
+  Status synced = node.value()->replica().env().sync();
   if (!summary) return fail(kTool, summary.error());
+  if (!synced) return fail(kTool, synced.error());
   print({{"read", summary->read},
          {"written", summary->written},
          {"refused", summary->refused},

@@ -120,6 +120,7 @@ class BatchWriter {
     } else {
       ++in_batch_;
     }
+    last_line_ = line;
     if (in_batch_ >= options_.batch_size) return flush();
     return {};
   }
@@ -130,7 +131,15 @@ class BatchWriter {
       summary_.written += in_batch_;
     } else {
       auto committed = batch_->commit();
-      if (!committed) return committed.error();
+      if (!committed) {
+        std::string where =
+            committed_line_ == 0
+                ? "nothing was imported"
+                : "lines up to " + std::to_string(committed_line_) + " are imported, none after";
+        return committed.error().context("import stopped at line " + std::to_string(last_line_) +
+                                         " (" + where + ")");
+      }
+      committed_line_ = last_line_;
       summary_.written += in_batch_;
       summary_.changesets += committed->seqs.size();
     }
@@ -145,6 +154,8 @@ class BatchWriter {
   ImportSummary& summary_;
   std::optional<LocalBatch> batch_;
   std::size_t in_batch_ = 0;
+  std::size_t last_line_ = 0;       // the last line handed to the batch
+  std::size_t committed_line_ = 0;  // the last line of the last committed batch
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "conflict/merge.hpp"
+#include "identity/changeset_signature.hpp"
 #include "protocol/codec.hpp"
 
 namespace tutelle::node {
@@ -230,7 +231,7 @@ Result<std::unique_ptr<Node>> Node::open(const std::filesystem::path& dir, OpenO
   auto keys = identity::read_key_pair(dir, kKeyName);
   if (!keys) return keys.error();
   node->keys_ = keys.value();
-  store::EnvironmentOptions env{options.map_size, options.durable, false};
+  store::EnvironmentOptions env{options.map_size, options.durable, false, options.meta_sync};
   auto replica = store::Replica::open(dir / kStoreDir, env);
   if (!replica) return replica.error();
   node->replica_ = std::move(replica.value());
@@ -378,11 +379,9 @@ Result<BatchSummary> LocalBatch::commit() {
 
   for (auto& changeset : pending_) {
     changeset.prev = last;
-    std::string body = encode_changeset_body(changeset);
-    last = blake2b_256(body);
-    SignedChangeset signed_changeset{changeset.origin, body, {}};
-    signed_changeset.signature = identity::sign(node_.keys_, kChangesetSignatureContext, body);
-    Status logged = writer_.log_applied(changeset, encode_signed(signed_changeset), last, true);
+    auto [signed_bytes, hash] = identity::sign_changeset(node_.keys_, changeset);
+    last = hash;
+    Status logged = writer_.log_applied(changeset, signed_bytes, last, true);
     if (!logged) return logged.error();
     summary.operations += changeset.operations.size();
     summary.seqs.push_back(changeset.seq);

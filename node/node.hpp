@@ -28,8 +28,9 @@ struct InitOptions {
 };
 
 struct OpenOptions {
-  std::size_t map_size = std::size_t{1} << 30;
+  std::size_t map_size = std::size_t{64} << 30;
   bool durable = true;
+  bool meta_sync = true;  // see store::EnvironmentOptions
 };
 
 // One field of a record edit, as `FIELD=V`, `FIELD+=V`, `FIELD-=V` or `FIELD=` say it.

@@ -44,6 +44,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
 
   unsigned flags = MDB_NOTLS;
   if (!options.durable) flags |= MDB_NOSYNC;
+  if (options.durable && !options.meta_sync) flags |= MDB_NOMETASYNC;
   if (options.read_only) flags |= MDB_RDONLY;
   rc = mdb_env_open(env->env_, dir.c_str(), flags, 0600);
   if (rc != 0) return lmdb_error(rc, "open store in", dir.string());

@@ -23,9 +23,14 @@
 namespace tutelle::store {
 
 struct EnvironmentOptions {
-  std::size_t map_size = std::size_t{1} << 30;  // bytes; the store refuses to grow past it
+  // Bytes; the store refuses to grow past it. The map only reserves address space, so the
+  // default is generous.
+  std::size_t map_size = std::size_t{64} << 30;
   bool durable = true;  // false: commits skip fsync (bulk loads that a caller re-runs on crash)
   bool read_only = false;
+  // false: commits sync the data but not the meta page (MDB_NOMETASYNC): a machine crash may
+  // undo the last transaction, never corrupt the store. For bulk imports that sync at the end.
+  bool meta_sync = true;
 };
 
 // A named table of an Environment. Cheap to copy; valid while its Environment lives.

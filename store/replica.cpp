@@ -117,7 +117,23 @@ Status Replica::for_each_record(const Txn& txn, const std::string& type,
 Result<std::vector<std::string>> Replica::ids_by_identifier(const Txn& txn, IdentifierKind kind,
                                                             const std::string& value) const {
   std::vector<std::string> ids;
-  std::string prefix = std::string(to_string(kind)) + ":" + value + '\0';
+  // A record whose id is its natural key ("orcid:…") is found by that id, not in by_ident.
+  std::string natural = std::string(to_string(kind)) + ":" + value;
+  auto record = get(txn, natural);
+  if (!record) return record.error();
+  if (record.value()) {
+    const FieldSpec* spec = nullptr;
+    if (const TypeSpec* type = find_type(record.value()->type)) {
+      for (const auto& field : type->fields) {
+        if (field.kind == FieldKind::identifier && field.identifier == kind) spec = &field;
+      }
+    }
+    const FieldState* held = spec ? record.value()->field(spec->name) : nullptr;
+    if (held != nullptr && !conflict::element_dots(held, Value{value}).empty()) {
+      ids.push_back(natural);
+    }
+  }
+  std::string prefix = natural + '\0';
   Status scanned = txn.scan(table("by_ident"), prefix, [&](std::string_view key, std::string_view) {
     ids.emplace_back(key.substr(prefix.size()));
     return true;
@@ -228,12 +244,12 @@ Status Writer::update_indexes(const std::optional<RecordState>& before, const Re
   std::vector<std::string> new_keys = after ? identifier_keys(*after) : std::vector<std::string>{};
   const std::string& id = before ? before->id : after->id;
   for (const auto& key : old_keys) {
-    if (std::binary_search(new_keys.begin(), new_keys.end(), key)) continue;
+    if (key == id || std::binary_search(new_keys.begin(), new_keys.end(), key)) continue;
     auto erased = txn_.erase(replica_.table("by_ident"), key + '\0' + id);
     if (!erased) return erased.error();
   }
   for (const auto& key : new_keys) {
-    if (std::binary_search(old_keys.begin(), old_keys.end(), key)) continue;
+    if (key == id || std::binary_search(old_keys.begin(), old_keys.end(), key)) continue;
     Status put = txn_.put(replica_.table("by_ident"), key + '\0' + id, "");
     if (!put) return put;
   }

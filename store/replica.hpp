@@ -6,7 +6,9 @@
 //   records     id → RecordState (canonical Cap'n Proto, protocol/tutelle.capnp)
 //   by_type     type \0 id → ""                       the index by type
 //   by_ident    kind:value \0 id → ""                 the index by identifier (several ids may
-//                                                     share one: duplicate candidates)
+//                                                     share one: duplicate candidates); a record
+//                                                     whose id is that kind:value is not listed
+//                                                     here: its id finds it
 //   outbox      seq (8 bytes BE) → SignedChangeset     this replica's own changesets, in order
 //   changesets  origin (32) seq (8 BE) → SignedChangeset   every other changeset applied
 //   applied     origin (32) seq (8 BE) → hash (32) status (1)   what was applied, or refused
