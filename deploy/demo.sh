@@ -54,6 +54,12 @@ for line in sys.stdin:
     print("  %-24s %-14s %-10s tutelles: %d  home: %s" % (r["id"], f["kind"],
           f.get("acronym", ""), len(f.get("tutelles", [])), r["home"]))'
 
+step "Each steward makes a colleague unit director of LEC: a habilitation, a record that replicates"
+"$node" put --dir "$work/garonne" habilitation principal=ines.lemaire@univ-garonne.example \
+  profile=unit_director perimeter="$unit" >/dev/null
+"$node" put --dir "$work/cnel" habilitation principal=paul.roux@cnel.example \
+  profile=unit_director perimeter="$unit" >/dev/null
+
 step "Offline, each edits the shared unit LEC and records of its own"
 "$node" put --dir "$work/garonne" structure "$unit" website=https://lec.univ-garonne.example \
   --author ines.lemaire@univ-garonne.example
@@ -76,6 +82,15 @@ echo "  hub:     $("$hub" digest --dir "$work/hub" --scope "$unit")"
 echo "  on Garonne, CNEL's Hcéres code: $("$node" get --dir "$work/garonne" "$unit" | field '["fields"]["hceres"]')"
 echo "  on CNEL, Garonne's website:     $("$node" get --dir "$work/cnel" "$unit" | field '["fields"]["website"]')"
 echo "  on CNEL, Garonne's project:     $("$node" list --dir "$work/cnel" --type project | field '["fields"]["acronym"]')"
+
+step "A partner, the fictional funding agency ANR-Côtes, reads LEC's projects and nothing else"
+kp=$("$node" init --dir "$work/anr" --partner anr-cotes | field '["public_key"]')
+"$hub" enroll --dir "$work/hub" --partner anr-cotes --key "$kp"
+"$hub" share --dir "$work/hub" --scope "$unit" --partner anr-cotes --types project
+"$node" join --dir "$work/anr" --hub "127.0.0.1:$port" --fingerprint "$fp"
+"$node" sync --dir "$work/anr" --once
+echo "  the partner holds: $("$node" list --dir "$work/anr" | field '["id"]')"
+"$node" put --dir "$work/anr" project title=Mine || echo "  (a partner's node writes nothing)"
 
 step "The hub's view of its nodes"
 "$hub" nodes --dir "$work/hub"

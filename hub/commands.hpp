@@ -19,6 +19,9 @@ std::map<std::string, Command> commands();
 // Defined in sync_commands.cpp: init, enroll, revoke, nodes, serve, digest, log, status.
 std::map<std::string, Command> sync_commands();
 
+// Defined in share_commands.cpp: share, unshare, purges.
+std::map<std::string, Command> share_commands();
+
 // Defined in identity_commands.cpp: `federation …`, `accounts …`.
 std::map<std::string, Command> identity_commands();
 

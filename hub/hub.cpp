@@ -14,7 +14,8 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string>& hub_tables() {
-  static const std::vector<std::string> names = {"hub_log", "scope_log", "heads", "nodes"};
+  static const std::vector<std::string> names = {"hub_log", "scope_log", "heads",
+                                                 "nodes",   "shares",    "purges"};
   return names;
 }
 
@@ -30,7 +31,8 @@ json node_json(const NodeInfo& info) {
           {"quarantined", info.quarantined},
           {"why", info.why},
           {"last_seen_ms", info.last_seen_ms},
-          {"last_seq", info.last_seq}};
+          {"last_seq", info.last_seq},
+          {"steward", info.steward}};
 }
 
 NodeInfo node_from_json(const json& j) {
@@ -43,6 +45,7 @@ NodeInfo node_from_json(const json& j) {
   info.why = j.value("why", "");
   info.last_seen_ms = j.value("last_seen_ms", std::uint64_t{0});
   info.last_seq = j.value("last_seq", std::uint64_t{0});
+  info.steward = j.value("steward", "steward@" + info.establishment);
   return info;
 }
 
@@ -146,16 +149,97 @@ void Hub::refresh_scope(const store::Txn& txn, const std::string& scope) {
   tutelles_[scope] = std::move(uais);
 }
 
-std::set<std::string> Hub::readable_scopes(const std::string& establishment) const {
+std::set<std::string> Hub::readable_scopes(const std::string& reader) const {
   std::set<std::string> readable;
-  readable.insert("uai:" + establishment);
+  if (is_partner(reader)) {
+    std::string partner = reader.substr(8);
+    auto txn = replica_->begin_read();
+    if (!txn) return readable;
+    (void)txn->scan(replica_->table("shares"), "", [&](std::string_view key, std::string_view) {
+      auto zero = key.find('\0');
+      if (key.substr(zero + 1) == partner) readable.insert(std::string(key.substr(0, zero)));
+      return true;
+    });
+    return readable;
+  }
+  readable.insert("uai:" + reader);
   for (const auto& scope : scopes_) {
     if (scope.rfind("uai:", 0) == 0) readable.insert(scope);
   }
   for (const auto& [scope, uais] : tutelles_) {
-    if (uais.count(establishment) > 0) readable.insert(scope);
+    if (uais.count(reader) > 0) readable.insert(scope);
   }
   return readable;
+}
+
+bool Hub::may_read(const std::string& reader, const Changeset& changeset) const {
+  if (readable_scopes(reader).count(changeset.scope) == 0) return false;
+  if (!is_partner(reader)) return true;
+  auto txn = replica_->begin_read();
+  if (!txn) return false;
+  auto share = txn->get(replica_->table("shares"), changeset.scope + '\0' + reader.substr(8));
+  if (!share || !share.value()) return false;
+  json parsed = json::parse(*share.value(), nullptr, false);
+  if (parsed.is_discarded()) return false;
+  std::set<std::string> types;
+  for (const auto& type : parsed.value("types", json::array()))
+    types.insert(type.get<std::string>());
+  if (types.empty()) return true;
+  for (const auto& op : changeset.operations) {
+    if (types.count(op.type) == 0) return false;
+  }
+  return true;
+}
+
+Status Hub::share(const std::string& scope, const std::string& partner,
+                  const std::vector<std::string>& types) {
+  Status id = check_record_id(scope);
+  if (!id) return id.error().context("--scope");
+  for (const auto& type : types) {
+    auto known = require_type(type);
+    if (!known) return known.error().context("--types");
+  }
+  if (partner.empty()) return make_error(ErrorCode::invalid_argument, "--partner is required");
+  auto writer = replica_->begin_write();
+  if (!writer) return writer.error();
+  Status put = writer->txn().put(replica_->table("shares"), scope + '\0' + partner,
+                                 json{{"types", types}}.dump());
+  if (!put) return put;
+  return writer->commit();
+}
+
+Status Hub::unshare(const std::string& scope, const std::string& partner) {
+  auto writer = replica_->begin_write();
+  if (!writer) return writer.error();
+  auto erased = writer->txn().erase(replica_->table("shares"), scope + '\0' + partner);
+  if (!erased) return erased.error();
+  if (!erased.value()) {
+    return make_error(ErrorCode::not_found, "scope " + scope + " is not shared with " + partner);
+  }
+  return writer->commit();
+}
+
+Status Hub::record_purge(const identity::PublicKey& key, const std::string& scope) {
+  auto writer = replica_->begin_write();
+  if (!writer) return writer.error();
+  Status put = writer->txn().put(replica_->table("purges"), key_bytes(key) + scope,
+                                 store::encode_u64(conflict::system_millis()));
+  if (!put) return put;
+  return writer->commit();
+}
+
+Result<std::vector<std::tuple<std::string, std::string, std::uint64_t>>> Hub::purges() {
+  auto txn = replica_->begin_read();
+  if (!txn) return txn.error();
+  std::vector<std::tuple<std::string, std::string, std::uint64_t>> out;
+  Status scanned =
+      txn->scan(replica_->table("purges"), "", [&](std::string_view key, std::string_view value) {
+        out.emplace_back(hex(reinterpret_cast<const std::uint8_t*>(key.data()), 32),
+                         std::string(key.substr(32)), store::decode_u64(value));
+        return true;
+      });
+  if (!scanned) return scanned.error();
+  return out;
 }
 
 bool Hub::may_write(const std::string& establishment, const Changeset& changeset) const {
@@ -188,10 +272,15 @@ Status Hub::put_node(store::Writer& writer, const identity::PublicKey& key, cons
   return writer.txn().put(replica_->table("nodes"), key_bytes(key), node_json(info).dump());
 }
 
-Status Hub::enroll(const std::string& uai, const identity::PublicKey& key,
-                   const std::string& role) {
-  auto valid = validate_identifier(IdentifierKind::uai, "--establishment", uai);
+Status Hub::enroll(const std::string& reader, const identity::PublicKey& key,
+                   const std::string& role, const std::string& steward) {
+  auto valid = is_partner(reader)
+                   ? Result<std::string>(reader)
+                   : validate_identifier(IdentifierKind::uai, "--establishment", reader);
   if (!valid) return valid.error();
+  if (is_partner(reader) && reader.size() == 8) {
+    return make_error(ErrorCode::invalid_argument, "--partner: a name is required");
+  }
   auto writer = replica_->begin_write();
   if (!writer) return writer.error();
   auto existing = node_info(writer->txn(), key);
@@ -205,6 +294,7 @@ Status Hub::enroll(const std::string& uai, const identity::PublicKey& key,
   info.establishment = valid.value();
   info.role = role;
   info.revoked = false;
+  info.steward = steward.empty() ? "steward@" + info.establishment : steward;
   Status put = put_node(writer.value(), key, info);
   if (!put) return put;
   return writer->commit();

@@ -8,7 +8,10 @@
 //   scope_log  scope \0 hub seq (8 BE) → ""                the log's index per scope
 //   heads      origin (32) → seq (8 BE) hash (32)           each origin's chain head
 //   nodes      public key (32) → JSON NodeInfo              enrolment, quarantine, last seen
+//   shares     scope \0 partner → JSON {"types": […]}       what each partner may read
+//   purges     public key (32) scope → time (ms, 8 BE)      a node's confirmation of a purge
 //
+// A reader is named by an establishment's UAI, or by "partner:NAME" for a partner.
 // Not thread-safe: the hub serves every connection from one thread.
 
 #include <filesystem>
@@ -16,6 +19,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "conflict/hlc.hpp"
@@ -33,6 +37,7 @@ struct NodeInfo {
   std::string why;
   std::uint64_t last_seen_ms = 0;
   std::uint64_t last_seq = 0;
+  std::string steward;  // the EPPN that holds establishment_admin on it without a record
 };
 
 enum class PushResult { accepted, duplicate, refused, gap, fork };
@@ -53,7 +58,10 @@ class Hub {
   static Result<std::unique_ptr<Hub>> create(const std::filesystem::path& dir);
   static Result<std::unique_ptr<Hub>> open(const std::filesystem::path& dir);
 
-  Status enroll(const std::string& uai, const identity::PublicKey& key, const std::string& role);
+  // `reader`: a UAI, or "partner:NAME" for a partner's read-only node.
+  // `steward`: the node's steward (identity/habilitations.hpp); "" gives "steward@<UAI>".
+  Status enroll(const std::string& reader, const identity::PublicKey& key, const std::string& role,
+                const std::string& steward = "");
   Status revoke(const identity::PublicKey& key);
   Result<std::vector<NodeInfo>> nodes();
   // The establishment `key` is enrolled for, or why it is refused.
@@ -66,9 +74,21 @@ class Hub {
                            std::string_view signed_bytes);
   Result<std::uint64_t> head_seq(const KeyBytes& origin);
 
-  // The scopes an establishment's node reads: its own, every establishment's (the directory is
-  // public), and every unit of which it is a tutelle.
-  std::set<std::string> readable_scopes(const std::string& establishment) const;
+  // The scopes a reader reads. An establishment: its own, every establishment's (the directory
+  // is public), and every unit of which it is a tutelle. A partner: the scopes shared with it.
+  std::set<std::string> readable_scopes(const std::string& reader) const;
+  // Whether `reader` may receive `changeset`: its scope is readable and, for a partner, each of
+  // its operations is of a shared type.
+  bool may_read(const std::string& reader, const Changeset& changeset) const;
+  static bool is_partner(const std::string& reader) { return reader.rfind("partner:", 0) == 0; }
+
+  // Shares: `types` empty means every type.
+  Status share(const std::string& scope, const std::string& partner,
+               const std::vector<std::string>& types);
+  Status unshare(const std::string& scope, const std::string& partner);
+  Status record_purge(const identity::PublicKey& key, const std::string& scope);
+  // Each confirmed purge: (node key hex, scope, time ms).
+  Result<std::vector<std::tuple<std::string, std::string, std::uint64_t>>> purges();
   bool may_write(const std::string& establishment, const Changeset& changeset) const;
 
   // Calls visit(hub seq, signed bytes) for the scope's changesets after `after`, in order.
@@ -91,6 +111,8 @@ class Hub {
   Result<PushOutcome> quarantine(const identity::PublicKey& origin, std::uint64_t seq,
                                  std::string reason);
   Result<PushOutcome> accept(const identity::VerifiedChangeset& verified);
+  // Whether the changeset's author holds habilitations that allow all of it (hub/authorship.cpp).
+  Status check_author(const Changeset& changeset);
 
   std::filesystem::path dir_;
   identity::KeyPair keys_;

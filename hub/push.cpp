@@ -1,10 +1,12 @@
 // Hub::push: the checks a pushed changeset passes before it is accepted, in this order:
 // signature over the raw bytes, then decoding with limits (verify_changeset); the origin is
-// the connected node; the chain (seq, prev) with forks quarantined and gaps asked for; the
-// catalogue; the hybrid clock; the establishment and the scope. Then it is applied, logged
-// and indexed in one transaction.
+// the connected node, still enrolled and not quarantined since it connected; the chain (seq,
+// prev) with forks quarantined and gaps asked for; the catalogue; the hybrid clock; the
+// establishment and the scope; the author's habilitations (check_author). Then it is applied,
+// logged and indexed in one transaction.
 
 #include <cstring>
+#include <optional>
 
 #include "hub/hub.hpp"
 #include "net/log.hpp"
@@ -35,6 +37,27 @@ Result<Head> read_head(const store::Txn& txn, const store::Table& heads, const K
 
 std::string head_bytes(std::uint64_t seq, const HashBytes& hash) {
   return store::encode_u64(seq) + std::string(reinterpret_cast<const char*>(hash.data()), 32);
+}
+
+// The answer to a node whose session outlived its right to push: quarantined (another session
+// of its key forked) or revoked since it connected. Empty while it may push.
+// TODO(security): such a session is ended only at its next push; until then it still reads.
+std::optional<PushOutcome> barred(const std::optional<NodeInfo>& info, const Changeset& changeset) {
+  PushOutcome outcome;
+  outcome.seq = changeset.seq;
+  outcome.scope = changeset.scope;
+  outcome.close = true;
+  if (info && info->quarantined) {
+    outcome.result = PushResult::fork;
+    outcome.reason = "origin " + hex(changeset.origin) + " is quarantined: " + info->why;
+    return outcome;
+  }
+  if (!info || info->revoked) {
+    outcome.result = PushResult::refused;
+    outcome.reason = "key " + hex(changeset.origin) + " is no longer enrolled";
+    return outcome;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -107,6 +130,15 @@ Result<PushOutcome> Hub::accept(const identity::VerifiedChangeset& verified) {
 
 Result<PushOutcome> Hub::push(const identity::PublicKey& session_key,
                               const std::string& establishment, std::string_view signed_bytes) {
+  if (is_partner(establishment)) {
+    return PushOutcome{PushResult::refused,
+                       0,
+                       0,
+                       0,
+                       "",
+                       "a partner's node is read-only: the hub accepts no changeset from it",
+                       false};
+  }
   auto verified = identity::verify_changeset(signed_bytes);
   if (!verified) {
     log::warning("hub", "refused a changeset: " + verified.error().message);
@@ -126,6 +158,12 @@ Result<PushOutcome> Hub::push(const identity::PublicKey& session_key,
 
   auto txn = replica_->begin_read();
   if (!txn) return txn.error();
+  auto info = node_info(txn.value(), session_key);
+  if (!info) return info.error();
+  if (auto outcome = barred(info.value(), changeset)) {
+    log::warning("hub", "refused seq " + std::to_string(changeset.seq) + ": " + outcome->reason);
+    return *outcome;
+  }
   auto head = read_head(txn.value(), replica_->table("heads"), changeset.origin);
   if (!head) return head.error();
   if (changeset.seq <= head->seq) {
@@ -133,6 +171,8 @@ Result<PushOutcome> Hub::push(const identity::PublicKey& session_key,
         txn->get(replica_->table("applied"), store::changeset_key(changeset.origin, changeset.seq));
     if (!known) return known.error();
     if (known.value() && std::memcmp(known.value()->data(), verified->hash.data(), 32) == 0) {
+      log::info("hub", "duplicate seq " + std::to_string(changeset.seq) + " of origin " +
+                           hex(changeset.origin) + ": held already, nothing changed");
       return PushOutcome{PushResult::duplicate, changeset.seq, 0, 0, changeset.scope, "", false};
     }
     txn.value().abort();
@@ -140,6 +180,9 @@ Result<PushOutcome> Hub::push(const identity::PublicKey& session_key,
                       "fork: two different changesets with seq " + std::to_string(changeset.seq));
   }
   if (changeset.seq > head->seq + 1) {
+    log::info("hub", "gap: seq " + std::to_string(changeset.seq) + " of origin " +
+                         hex(changeset.origin) + " pushed before seq " +
+                         std::to_string(head->seq + 1) + "; asked for it");
     return PushOutcome{PushResult::gap,
                        changeset.seq,
                        0,
@@ -168,6 +211,9 @@ Result<PushOutcome> Hub::push(const identity::PublicKey& session_key,
     return refuse(verified.value(), "establishment " + establishment + " may not write in scope " +
                                         changeset.scope + ": it is not among its tutelles");
   }
+  Status habilitated = check_author(changeset);
+  if (!habilitated && habilitated.error().code != ErrorCode::refused) return habilitated.error();
+  if (!habilitated) return refuse(verified.value(), habilitated.error().message);
   return accept(verified.value());
 }
 

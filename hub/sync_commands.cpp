@@ -63,9 +63,11 @@ int run_init(const std::vector<std::string>& words) {
 }
 
 int run_enroll(const std::vector<std::string>& words) {
-  auto args = parse(words, {"establishment", "key", "role"});
+  auto args = parse(words, {"establishment", "partner", "key", "role", "steward"});
   if (!args) return fail(kTool, args.error());
-  auto uai = args->require("establishment");
+  // A partner's read-only node is enrolled by the partner's name instead of a UAI.
+  auto partner = args->get("partner");
+  auto uai = partner ? Result<std::string>("partner:" + *partner) : args->require("establishment");
   auto key_text = args->require("key");
   if (!uai) return fail(kTool, uai.error());
   if (!key_text) return fail(kTool, key_text.error());
@@ -73,8 +75,8 @@ int run_enroll(const std::vector<std::string>& words) {
   if (!key) return fail(kTool, key.error());
   auto hub = open_hub(args.value());
   if (!hub) return fail(kTool, hub.error());
-  Status enrolled =
-      hub.value()->enroll(uai.value(), key.value(), args->get("role").value_or("node"));
+  Status enrolled = hub.value()->enroll(uai.value(), key.value(), partner ? "partner" : "node",
+                                        args->get("steward").value_or(""));
   if (!enrolled) return fail(kTool, enrolled.error());
   return print({{"enrolled", key_text.value()}, {"establishment", uai.value()}});
 }
@@ -109,6 +111,7 @@ int run_nodes(const std::vector<std::string>& words) {
     std::cout << json{{"key", node.key},
                       {"establishment", node.establishment},
                       {"role", node.role},
+                      {"steward", node.steward},
                       {"revoked", node.revoked},
                       {"quarantined", node.quarantined},
                       {"why", node.why},
@@ -226,7 +229,10 @@ int run_status(const std::vector<std::string>& words) {
 std::map<std::string, Command> sync_commands() {
   return {
       {"init", {"init --dir DIR", run_init}},
-      {"enroll", {"enroll --dir DIR --establishment UAI --key NODE_PUBLIC_KEY", run_enroll}},
+      {"enroll",
+       {"enroll --dir DIR (--establishment UAI | --partner NAME) --key NODE_PUBLIC_KEY "
+        "[--steward EPPN]",
+        run_enroll}},
       {"revoke", {"revoke --dir DIR --key NODE_PUBLIC_KEY", run_revoke}},
       {"nodes", {"nodes --dir DIR", run_nodes}},
       {"serve",

@@ -36,6 +36,7 @@ Status SyncServer::start(const asio::ip::tcp::endpoint& endpoint) {
   };
   asio::co_spawn(io_, net::accept_loop(*acceptor_, tls.value(), handler), asio::detached);
   log::info("hub", "sync server listening on " + net::endpoint_text(acceptor_->local_endpoint()));
+  asio::co_spawn(io_, refresher(), asio::detached);
   return {};
 }
 
@@ -58,13 +59,71 @@ void SyncServer::enqueue(Session& session, std::string frame) {
 
 void SyncServer::forward(const Session& origin, const PushOutcome& outcome,
                          const std::string& bytes) {
+  auto envelope = decode_signed(bytes);
+  auto changeset =
+      envelope ? decode_changeset_body(envelope->body) : Result<Changeset>(envelope.error());
+  if (!changeset) return;
   for (const auto& session : sessions_) {
     if (session.get() == &origin || !session->live) continue;
-    if (session->scopes.count(outcome.scope) == 0) {
-      session->scopes = hub_.readable_scopes(session->establishment);
-      if (session->scopes.count(outcome.scope) == 0) continue;
+    if (session->scopes.count(outcome.scope) == 0) continue;  // refresh_scopes() adds new ones
+    if (Hub::is_partner(session->establishment) &&
+        !hub_.may_read(session->establishment, changeset.value())) {
+      continue;
     }
     enqueue(*session, net::deliver_message({{outcome.hub_seq, outcome.scope, bytes}}));
+  }
+}
+
+void SyncServer::send_scope(Session& session, const std::string& scope, std::uint64_t after) {
+  std::vector<net::Delivered> batch;
+  bool partner = Hub::is_partner(session.establishment);
+  Status scanned =
+      hub_.scan_scope(scope, after, [&](std::uint64_t hub_seq, const std::string& bytes) {
+        // A node's own changesets are not sent back to it.
+        auto sender = decode_signed(bytes);
+        if (sender && sender->origin == session.key) return true;
+        if (partner) {
+          auto envelope = decode_signed(bytes);
+          auto changeset = envelope ? decode_changeset_body(envelope->body)
+                                    : Result<Changeset>(envelope.error());
+          if (!changeset || !hub_.may_read(session.establishment, changeset.value())) return true;
+        }
+        batch.push_back({hub_seq, scope, bytes});
+        if (batch.size() >= kBacklogBatch) {
+          enqueue(session, net::deliver_message(batch));
+          batch.clear();
+        }
+        return true;
+      });
+  if (!scanned) log::error("hub", "backlog of " + scope + ": " + scanned.error().message);
+  if (!batch.empty()) enqueue(session, net::deliver_message(batch));
+}
+
+void SyncServer::refresh_scopes() {
+  for (const auto& session : sessions_) {
+    if (!session->live) continue;
+    std::set<std::string> now = hub_.readable_scopes(session->establishment);
+    for (const auto& scope : now) {
+      if (session->scopes.count(scope) > 0) continue;
+      log::info("hub", session->peer + " may now read " + scope + ": sending its history");
+      send_scope(*session, scope, 0);
+    }
+    for (const auto& scope : session->scopes) {
+      if (now.count(scope) > 0) continue;
+      log::info("hub", session->peer + " may no longer read " + scope + ": asking a purge");
+      enqueue(*session, net::drop_message(scope));
+    }
+    session->scopes = std::move(now);
+  }
+}
+
+asio::awaitable<void> SyncServer::refresher() {
+  asio::steady_timer timer(io_);
+  while (acceptor_ && acceptor_->is_open()) {
+    timer.expires_after(std::chrono::milliseconds(250));
+    boost::system::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    refresh_scopes();
   }
 }
 
@@ -78,6 +137,10 @@ asio::awaitable<void> SyncServer::writer(std::shared_ptr<net::Connection> connec
       session->queue.pop_front();
       Status sent = co_await connection->write_frame(frame);
       if (!sent) {
+        // The reader may be past its last read and never see the end: say it here.
+        if (!session->closed) {
+          log::info("hub", "session with " + session->peer + " ended: " + sent.error().message);
+        }
         session->closed = true;
         connection->abort();
         co_return;
@@ -94,22 +157,15 @@ asio::awaitable<void> SyncServer::writer(std::shared_ptr<net::Connection> connec
 asio::awaitable<Status> SyncServer::send_backlog(
     std::shared_ptr<Session> session, const std::map<std::string, std::uint64_t>& cursors) {
   session->scopes = hub_.readable_scopes(session->establishment);
-  std::vector<net::Delivered> batch;
   for (const auto& scope : session->scopes) {
     auto known = cursors.find(scope);
-    std::uint64_t after = known == cursors.end() ? 0 : known->second;
-    Status scanned =
-        hub_.scan_scope(scope, after, [&](std::uint64_t hub_seq, const std::string& bytes) {
-          batch.push_back({hub_seq, scope, bytes});
-          if (batch.size() >= kBacklogBatch) {
-            enqueue(*session, net::deliver_message(batch));
-            batch.clear();
-          }
-          return true;
-        });
-    if (!scanned) co_return scanned;
+    send_scope(*session, scope, known == cursors.end() ? 0 : known->second);
   }
-  if (!batch.empty()) enqueue(*session, net::deliver_message(batch));
+  for (const auto& [scope, hub_seq] : cursors) {
+    if (session->scopes.count(scope) > 0) continue;
+    log::info("hub", session->peer + " holds " + scope + " it may no longer read: asking a purge");
+    enqueue(*session, net::drop_message(scope));
+  }
   auto last = hub_.last_hub_seq();
   enqueue(*session, net::caught_up_message(last ? last.value() : 0));
   session->live = true;
@@ -140,9 +196,18 @@ asio::awaitable<void> SyncServer::serve(net::Connection accepted) {
   asio::co_spawn(connection.get_executor(), writer(shared, session), asio::detached);
 
   while (!session->closed) {
+    // TODO(robustness): no timeout inside a frame; a peer that sends a length and stalls holds
+    // its session until TCP gives up. Idle time between frames is normal for a live node.
     auto frame = co_await connection.read_frame();
     if (!frame) {
-      log::info("hub", "session with " + session->peer + " ended: " + frame.error().message);
+      // A peer gone is ordinary; a frame refused unread (oversized) is the peer's fault. A
+      // session the writer ended was logged there.
+      if (session->closed) break;
+      if (frame.error().code == ErrorCode::network) {
+        log::info("hub", "session with " + session->peer + " ended: " + frame.error().message);
+      } else {
+        log::warning("hub", "refused a frame from " + session->peer + ": " + frame.error().message);
+      }
       break;
     }
     auto message = net::read_sync_message(frame.value(), "a frame from " + session->peer);
@@ -153,6 +218,12 @@ asio::awaitable<void> SyncServer::serve(net::Connection accepted) {
     if (message->kind == net::SyncMessage::Kind::pull) {
       Status sent = co_await send_backlog(session, message->cursors);
       if (!sent) break;
+      continue;
+    }
+    if (message->kind == net::SyncMessage::Kind::dropped) {
+      Status recorded = hub_.record_purge(session->key, message->scope);
+      log::info("hub", session->peer + " confirmed the purge of " + message->scope);
+      if (!recorded) log::error("hub", "purge confirmation: " + recorded.error().message);
       continue;
     }
     if (message->kind != net::SyncMessage::Kind::push) {

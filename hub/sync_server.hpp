@@ -46,6 +46,11 @@ class SyncServer {
   boost::asio::awaitable<Status> send_backlog(std::shared_ptr<Session> session,
                                               const std::map<std::string, std::uint64_t>& cursors);
   void enqueue(Session& session, std::string frame);
+  // Brings each live session's scopes up to date: history for a scope it may now read, a drop
+  // for one it no longer may. Runs on a timer, since shares and tutelles change while serving.
+  void refresh_scopes();
+  boost::asio::awaitable<void> refresher();
+  void send_scope(Session& session, const std::string& scope, std::uint64_t after);
   void forward(const Session& origin, const PushOutcome& outcome, const std::string& bytes);
 
   boost::asio::io_context& io_;

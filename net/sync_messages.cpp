@@ -66,6 +66,14 @@ Result<SyncMessage> convert(wire::Message::Reader message) {
       out.kind = SyncMessage::Kind::caught_up;
       out.hub_seq = message.getCaughtUp().getHubSeq();
       return out;
+    case wire::Message::DROP:
+      out.kind = SyncMessage::Kind::drop;
+      out.scope = message.getDrop().getScope().cStr();
+      return out;
+    case wire::Message::DROPPED:
+      out.kind = SyncMessage::Kind::dropped;
+      out.scope = message.getDropped().getScope().cStr();
+      return out;
     case wire::Message::REFUSE:
       out.kind = SyncMessage::Kind::refuse;
       out.reason = message.getRefuse().getReason().cStr();
@@ -134,6 +142,18 @@ std::string caught_up_message(std::uint64_t hub_seq) {
 std::string refuse_message(std::string_view reason) {
   capnp::MallocMessageBuilder builder;
   builder.initRoot<wire::Message>().initRefuse().setReason(std::string(reason));
+  return encode_message(builder);
+}
+
+std::string drop_message(std::string_view scope) {
+  capnp::MallocMessageBuilder builder;
+  builder.initRoot<wire::Message>().initDrop().setScope(std::string(scope));
+  return encode_message(builder);
+}
+
+std::string dropped_message(std::string_view scope) {
+  capnp::MallocMessageBuilder builder;
+  builder.initRoot<wire::Message>().initDropped().setScope(std::string(scope));
   return encode_message(builder);
 }
 

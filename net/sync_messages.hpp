@@ -22,12 +22,13 @@ struct Delivered {
 
 // One received sync message: `kind` says which members are set.
 struct SyncMessage {
-  enum class Kind { head, push, ack, pull, deliver, caught_up, refuse };
+  enum class Kind { head, push, ack, pull, deliver, caught_up, refuse, drop, dropped };
   Kind kind = Kind::refuse;
   std::uint64_t seq = 0;                         // head, ack
   std::string changeset;                         // push
   AckOutcome outcome = AckOutcome::refused;      // ack
   std::string reason;                            // ack, refuse
+  std::string scope;                             // drop, dropped
   std::uint64_t expected = 0;                    // ack (gap)
   std::uint64_t hub_seq = 0;                     // ack (accepted), caught_up
   std::map<std::string, std::uint64_t> cursors;  // pull
@@ -42,6 +43,8 @@ std::string pull_message(const std::map<std::string, std::uint64_t>& cursors);
 std::string deliver_message(const std::vector<Delivered>& entries);
 std::string caught_up_message(std::uint64_t hub_seq);
 std::string refuse_message(std::string_view reason);
+std::string drop_message(std::string_view scope);
+std::string dropped_message(std::string_view scope);
 
 // Decodes one frame from a peer (untrusted: limits set); `what` names it in errors. A
 // handshake message here is refused as out of order.

@@ -64,7 +64,8 @@ Result<std::unique_ptr<Node>> open_node(const Args& args, OpenOptions options = 
 std::string author_of(const Args& args, const Node& node) {
   if (auto author = args.get("author")) return *author;
   if (const char* env = std::getenv("TUTELLE_AUTHOR")) return env;
-  return "steward@" + node.establishment();
+  auto steward = node.steward();
+  return steward ? steward.value() : "steward@" + node.establishment();
 }
 
 int print(const json& value) {
@@ -73,14 +74,20 @@ int print(const json& value) {
 }
 
 int run_init(const std::vector<std::string>& words) {
-  auto args = parse(words, {"establishment", "name", "partner"});
+  auto args = parse(words, {"establishment", "name", "partner", "steward"});
   if (!args) return fail(kTool, args.error());
-  auto uai = args->require("establishment");
+  // A partner's node belongs to no establishment.
+  auto uai =
+      args->has("partner") ? Result<std::string>(std::string()) : args->require("establishment");
   if (!uai) return fail(kTool, uai.error());
   InitOptions options{uai.value(), args->get("name").value_or(""), args->has("partner"),
                       args->get("partner").value_or("")};
   auto node = Node::create(*args->get("dir"), options);
   if (!node) return fail(kTool, node.error());
+  if (auto steward = args->get("steward")) {
+    Status set = node.value()->set_steward(*steward);
+    if (!set) return fail(kTool, set.error());
+  }
   return print({{"dir", *args->get("dir")},
                 {"establishment", node.value()->establishment()},
                 {"role", node.value()->role()},
@@ -106,7 +113,8 @@ int run_put(const std::vector<std::string>& words) {
   }
   auto node = open_node(args.value());
   if (!node) return fail(kTool, node.error());
-  auto batch = node.value()->begin_batch(author_of(args.value(), *node.value()));
+  auto batch =
+      node.value()->begin_batch(author_of(args.value(), *node.value()), AuthorCheck::habilitations);
   if (!batch) return fail(kTool, batch.error());
   auto id = batch->edit(edit);
   if (!id) return fail(kTool, id.error());
@@ -131,7 +139,8 @@ int run_delete(const std::vector<std::string>& words) {
   if (!record) return fail(kTool, record.error());
   if (!record.value())
     return fail(kTool, make_error(ErrorCode::not_found, id + ": no such record"));
-  auto batch = node.value()->begin_batch(author_of(args.value(), *node.value()));
+  auto batch =
+      node.value()->begin_batch(author_of(args.value(), *node.value()), AuthorCheck::habilitations);
   if (!batch) return fail(kTool, batch.error());
   auto deleted = batch->edit(RecordEdit{record.value()->type, id, std::nullopt, {}, true});
   if (!deleted) return fail(kTool, deleted.error());
@@ -314,7 +323,9 @@ int run_log(const std::vector<std::string>& words) {
 
 std::map<std::string, Command> data_commands() {
   return {
-      {"init", {"init --dir DIR --establishment UAI [--name TEXT] [--partner NAME]", run_init}},
+      {"init",
+       {"init --dir DIR --establishment UAI [--name TEXT] [--partner NAME] [--steward EPPN]",
+        run_init}},
       {"put",
        {"put --dir DIR TYPE [ID] FIELD=VALUE|FIELD+=V|FIELD-=V... [--author EPPN]", run_put}},
       {"get", {"get --dir DIR ID [--provenance]", run_get}},

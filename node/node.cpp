@@ -200,7 +200,9 @@ Result<FieldEdit> parse_field_edit(std::string_view word) {
 
 Result<std::unique_ptr<Node>> Node::create(const std::filesystem::path& dir,
                                            const InitOptions& options) {
-  auto uai = validate_identifier(IdentifierKind::uai, "--establishment", options.establishment);
+  auto uai = options.partner ? Result<std::string>(std::string())
+                             : validate_identifier(IdentifierKind::uai, "--establishment",
+                                                   options.establishment);
   if (!uai) return uai.error();
   std::error_code ec;
   if (std::filesystem::exists(dir / kStoreDir, ec)) {
@@ -248,7 +250,7 @@ Result<std::unique_ptr<Node>> Node::open(const std::filesystem::path& dir, OpenO
   return node;
 }
 
-Result<LocalBatch> Node::begin_batch(const std::string& author) {
+Result<LocalBatch> Node::begin_batch(const std::string& author, AuthorCheck check) {
   if (role_ == "partner") {
     return make_error(ErrorCode::refused, "a partner's node is read-only: it writes nothing");
   }
@@ -256,12 +258,15 @@ Result<LocalBatch> Node::begin_batch(const std::string& author) {
   if (!writer) return writer.error();
   auto seq = meta_u64(writer.value(), "seq");
   if (!seq) return seq.error();
-  return LocalBatch(*this, std::move(writer.value()), author, seq.value());
+  LocalBatch batch(*this, std::move(writer.value()), author, seq.value());
+  Status checking = check == AuthorCheck::none ? Status{} : batch.load_author();
+  if (!checking) return checking.error();
+  return batch;
 }
 
-Changeset& LocalBatch::pending_for(const std::string& scope) {
+Changeset& LocalBatch::pending_for(const std::string& scope, const std::string& type) {
   for (auto& changeset : pending_) {
-    if (changeset.scope == scope) return changeset;
+    if (changeset.scope == scope && changeset.operations.front().type == type) return changeset;
   }
   Changeset changeset;
   changeset.origin = node_.keys_.public_key;
@@ -342,7 +347,7 @@ Result<std::string> LocalBatch::edit(const RecordEdit& edit) {
   }
 
   // Merge into a copy, check it, and only then keep the operations.
-  Changeset& changeset = pending_for(home);
+  Changeset& changeset = pending_for(home, type.name);
   RecordState record = before ? *before : RecordState{id.value(), type.name, home, {}};
   std::size_t first = changeset.operations.size();
   for (auto& op : ops) changeset.operations.push_back(std::move(op));
@@ -350,6 +355,7 @@ Result<std::string> LocalBatch::edit(const RecordEdit& edit) {
     conflict::apply_operation(record, changeset, static_cast<std::uint32_t>(i), writer_);
   }
   Status valid = record.deleted() ? Status{} : check_required(type, record);
+  if (valid) valid = check_author(changeset, first);
   if (!valid) {
     changeset.operations.resize(first);
     if (changeset.operations.empty()) pending_.pop_back();

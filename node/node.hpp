@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conflict/hlc.hpp"
+#include "identity/habilitations.hpp"
 #include "identity/keys.hpp"
 #include "protocol/catalogue.hpp"
 #include "store/replica.hpp"
@@ -58,6 +59,11 @@ struct BatchSummary {
 
 class Node;
 
+// Whether a batch checks its author's habilitations (identity/habilitations.hpp) before it
+// stages an edit, refusing at once what the hub would refuse (node/authorship.cpp). The hub
+// checks every changeset whatever the node did; `none` serves imports and tests.
+enum class AuthorCheck { none, habilitations };
+
 // Local edits that become signed changesets, one per scope touched, in one write transaction.
 // An edit that fails leaves nothing of itself in the batch. Destroying a batch without
 // commit() writes nothing.
@@ -75,7 +81,13 @@ class LocalBatch {
       : node_(node), writer_(std::move(writer)), author_(std::move(author)), last_seq_(last_seq) {}
   Result<std::string> resolve_home(const TypeSpec& type, const RecordEdit& edit,
                                    const std::vector<Operation>& ops, const std::string& id);
-  Changeset& pending_for(const std::string& scope);
+  // The pending changeset of a scope and record type. One changeset holds one type of one
+  // scope, so the hub can forward it whole to a partner who reads only some types.
+  Changeset& pending_for(const std::string& scope, const std::string& type);
+  // Loads the author's habilitations: the batch checks its edits from now on.
+  Status load_author();
+  // Checks operations [first, end) of `changeset` against the author's habilitations.
+  Status check_author(const Changeset& changeset, std::size_t first);
 
   Node& node_;
   store::Writer writer_;
@@ -83,6 +95,7 @@ class LocalBatch {
   std::uint64_t last_seq_;          // the origin's last seq before this batch
   std::vector<Changeset> pending_;  // seqs last_seq_ + 1, + 2, …
   std::size_t records_ = 0;
+  std::optional<identity::Author> checked_author_;  // set: edits are checked
 };
 
 class Node {
@@ -92,7 +105,11 @@ class Node {
   static Result<std::unique_ptr<Node>> open(const std::filesystem::path& dir,
                                             OpenOptions options = {});
 
-  Result<LocalBatch> begin_batch(const std::string& author);
+  Result<LocalBatch> begin_batch(const std::string& author, AuthorCheck check = AuthorCheck::none);
+  // The EPPN that holds establishment_admin on this node's establishment without a record:
+  // meta "steward", else "steward@<UAI>" as the hub's enrolment does by default.
+  Result<std::string> steward() const;
+  Status set_steward(const std::string& eppn);
 
   store::Replica& replica() { return *replica_; }
   const identity::KeyPair& keys() const { return keys_; }

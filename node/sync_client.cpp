@@ -13,6 +13,7 @@
 #include "net/handshake.hpp"
 #include "net/log.hpp"
 #include "net/sync_messages.hpp"
+#include "store/maintenance.hpp"
 
 namespace tutelle::node {
 
@@ -45,12 +46,11 @@ Result<std::vector<std::pair<std::uint64_t, std::string>>> outbox_after(Node& no
   auto txn = node.replica().begin_read();
   if (!txn) return txn.error();
   std::vector<std::pair<std::uint64_t, std::string>> out;
-  Status scanned = txn->scan(node.replica().table("outbox"), "",
-                             [&](std::string_view key, std::string_view bytes) {
-                               std::uint64_t seq = store::decode_u64(key);
-                               if (seq > after) out.emplace_back(seq, std::string(bytes));
-                               return out.size() < limit;
-                             });
+  Status scanned = txn->scan_from(node.replica().table("outbox"), store::encode_u64(after + 1),
+                                  [&](std::string_view key, std::string_view bytes) {
+                                    out.emplace_back(store::decode_u64(key), std::string(bytes));
+                                    return out.size() < limit;
+                                  });
   if (!scanned) return scanned.error();
   return out;
 }
@@ -168,15 +168,19 @@ class Session {
       case net::AckOutcome::refused: {
         ++summary_.refused;
         log::warning("node", "seq " + std::to_string(ack.seq) + " refused: " + ack.reason);
-        Status set = set_meta(node_, "refused:" + std::to_string(ack.seq), ack.reason);
-        if (!set) return set;
+        Status rolled = store::roll_back_refused(node_.replica(), ack.seq, ack.reason);
+        if (!rolled) return rolled;
         break;
       }
       case net::AckOutcome::gap: sent_ = ack.expected - 1; return {};
       case net::AckOutcome::fork:
         return make_error(ErrorCode::conflict, "the hub quarantined this node: " + ack.reason);
     }
-    return set_meta(node_, "pushed", store::encode_u64(ack.seq));
+    acked_ = ack.seq;
+    // The hub's head is what counts; `pushed` only informs `status`, so it is written once the
+    // window drains rather than with an fsync per ack.
+    if (in_flight_ == 0) return set_meta(node_, "pushed", store::encode_u64(acked_));
+    return {};
   }
 
   // Sends the outbox after sent_ with at most kWindow unanswered, reading the acks.
@@ -202,6 +206,20 @@ class Session {
     }
   }
 
+  // Purges a scope the hub says the node may no longer read, then confirms. While live the
+  // pusher owns writing, so the confirmation waits for its next round.
+  asio::awaitable<Status> drop(const std::string& scope, bool live) {
+    auto purged = store::purge_scope(node_.replica(), scope);
+    if (!purged) co_return purged.error();
+    log::info("node", "purged scope " + scope + ": " + std::to_string(purged->records) +
+                          " records, " + std::to_string(purged->changesets) + " changesets");
+    if (live) {
+      dropped_.push_back(scope);
+      co_return Status{};
+    }
+    co_return co_await connection_->write_frame(net::dropped_message(scope));
+  }
+
   // Live: pushes what local commands add to the outbox.
   // TODO(perf): polls the outbox every 20 ms; an inotify watch on the store would wake at once.
   asio::awaitable<void> pusher() {
@@ -210,6 +228,12 @@ class Session {
       timer.expires_after(std::chrono::milliseconds(20));
       boost::system::error_code ignored;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      while (!dropped_.empty() && !stopped_) {
+        std::string frame = net::dropped_message(dropped_.front());
+        dropped_.erase(dropped_.begin());
+        Status sent = co_await connection_->write_frame(frame);
+        if (!sent) co_return;
+      }
       auto batch = outbox_after(node_, sent_, kWindow);
       if (!batch) continue;
       for (const auto& [seq, bytes] : batch.value()) {
@@ -238,6 +262,11 @@ class Session {
           if (!handled) co_return handled;
           break;
         }
+        case net::SyncMessage::Kind::drop: {
+          Status dropped = co_await drop(message->scope, live);
+          if (!dropped) co_return dropped;
+          break;
+        }
         case net::SyncMessage::Kind::caught_up:
           if (!live) co_return Status{};
           log::info("node", "caught up at hub seq " + std::to_string(message->hub_seq));
@@ -252,7 +281,9 @@ class Session {
   std::optional<net::Connection> connection_;
   std::uint64_t sent_ = 0;
   std::size_t in_flight_ = 0;
+  std::uint64_t acked_ = 0;  // the last seq the hub answered
   bool stopped_ = false;
+  std::vector<std::string> dropped_;  // scopes purged, confirmation not sent yet
 };
 
 }  // namespace

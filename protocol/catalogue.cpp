@@ -139,6 +139,21 @@ TypeSpec nomenclature_type() {
                   {}};
 }
 
+TypeSpec habilitation_type() {
+  return TypeSpec{
+      "habilitation",
+      "a right given to a person: a profile on a perimeter (identity/habilitations.hpp)",
+      {text("principal", true),
+       choice("profile",
+              {"researcher", "team_leader", "unit_director", "unit_manager", "establishment_admin",
+               "central_services", "call_manager", "partner_reader", "hub_admin"},
+              true),
+       ref("perimeter", "structure", true), ident("establishment", IdentifierKind::uai),
+       of_kind("start", FieldKind::date), of_kind("end", FieldKind::date)},
+      {},
+      {"perimeter"}};
+}
+
 bool is_leap(int year) {
   return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }
@@ -233,8 +248,9 @@ const FieldSpec* TypeSpec::field(std::string_view field_name) const {
 
 const std::vector<TypeSpec>& catalogue() {
   static const std::vector<TypeSpec> types = {
-      structure_type(), person_type(),      assignment_type(),  project_type(),     product_type(),
-      call_type(),      application_type(), partnership_type(), nomenclature_type()};
+      structure_type(),    person_type(),      assignment_type(),  project_type(),
+      product_type(),      call_type(),        application_type(), partnership_type(),
+      nomenclature_type(), habilitation_type()};
   return types;
 }
 

@@ -53,6 +53,11 @@
 #    sent. The node verifies each origin signature itself before applying it.
 # 10. hub -> node `caughtUp` once the backlog is sent; `hubSeq` is the last hub seq. From then
 #    on, live: `deliver` carries each changeset as the hub accepts it.
+# 11. hub -> node `drop`, at any time after `pull`: the node may no longer read `scope` (its
+#    establishment stopped being a tutelle of the unit, or the share was revoked). The node
+#    purges the scope's records and the changesets of other origins in it, forgets its cursor,
+#    and answers `dropped` with the same scope; the hub records that confirmation. A scope the
+#    node newly may read is simply delivered, from its first changeset, with its hub seqs.
 #
 # `refuse` may come at any step from either side: `reason` is a sentence for a person (the
 # operator of the other side), not a code to branch on. The sender closes after it.
@@ -84,6 +89,8 @@ struct Message {
     pull @8 :Pull;
     deliver @9 :Deliver;
     caughtUp @10 :CaughtUp;
+    drop @11 :Drop;
+    dropped @12 :Dropped;
   }
 }
 
@@ -161,4 +168,12 @@ struct Deliver {
 
 struct CaughtUp {
   hubSeq @0 :UInt64;
+}
+
+struct Drop {
+  scope @0 :Text;  # a scope the node may no longer read
+}
+
+struct Dropped {
+  scope @0 :Text;  # the node purged it
 }

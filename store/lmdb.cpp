@@ -166,8 +166,37 @@ Status Txn::scan(const Table& table, std::string_view prefix,
   return {};
 }
 
+Status Txn::scan_from(const Table& table, std::string_view start,
+                      const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, table.dbi, &cursor);
+  if (rc != 0) return lmdb_error(rc, "open cursor on", table.name);
+  MDB_val k = to_val(start);
+  MDB_val v{};
+  rc = mdb_cursor_get(cursor, &k, &v, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  while (rc == 0 && visit(from_val(k), from_val(v))) {
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "scan", table.name);
+  return {};
+}
+
 Result<std::optional<std::string>> Txn::last_key(const Table& table,
                                                  std::string_view prefix) const {
+  if (prefix.empty()) {
+    MDB_cursor* cursor = nullptr;
+    int rc = mdb_cursor_open(txn_, table.dbi, &cursor);
+    if (rc != 0) return lmdb_error(rc, "open cursor on", table.name);
+    MDB_val k{};
+    MDB_val v{};
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST);
+    std::optional<std::string> last;
+    if (rc == 0) last = std::string(from_val(k));
+    mdb_cursor_close(cursor);
+    if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(rc, "read the last key of", table.name);
+    return last;
+  }
   std::optional<std::string> last;
   Status scanned = scan(table, prefix, [&](std::string_view key, std::string_view) {
     last = std::string(key);

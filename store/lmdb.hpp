@@ -93,6 +93,10 @@ class Txn {
   // returns false.
   Status scan(const Table& table, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& visit) const;
+  // Calls `visit(key, value)` for each key from `start` on, in key order, until it returns
+  // false.
+  Status scan_from(const Table& table, std::string_view start,
+                   const std::function<bool(std::string_view, std::string_view)>& visit) const;
   // The last key of the table with that prefix, if any.
   Result<std::optional<std::string>> last_key(const Table& table, std::string_view prefix) const;
   Result<std::size_t> count(const Table& table) const;

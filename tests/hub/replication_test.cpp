@@ -4,89 +4,14 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 
-#include "tests/support/process.hpp"
+#include "tests/hub/federation.hpp"
 
 using namespace tutelle::testing;
 using nlohmann::json;
 
 namespace {
-
-std::string node_bin() {
-  return binary("node/tutelle-node");
-}
-std::string hub_bin() {
-  return binary("hub/tutelle-hub");
-}
-
-json run_json(std::vector<std::string> argv) {
-  auto result = run(argv);
-  INFO(argv[1] << ": " << result.err);
-  REQUIRE(result.exit_code == 0);
-  return json::parse(result.out.substr(0, result.out.find('\n')));
-}
-
-// A hub serving on a free port, and two enrolled, joined nodes: Garonne and CNEL.
-struct Federation {
-  TempDir dir;
-  std::unique_ptr<Background> hub;
-  std::string a, b;
-  int port = 0;
-
-  Federation() {
-    json hub_init = run_json({hub_bin(), "init", "--dir", (dir / "hub").string()});
-    a = (dir / "a").string();
-    b = (dir / "b").string();
-    json ka = run_json({node_bin(), "init", "--dir", a, "--establishment", "0339901H"});
-    json kb = run_json({node_bin(), "init", "--dir", b, "--establishment", "0759901E"});
-    run_json({hub_bin(), "enroll", "--dir", (dir / "hub").string(), "--establishment", "0339901H",
-              "--key", ka["public_key"]});
-    run_json({hub_bin(), "enroll", "--dir", (dir / "hub").string(), "--establishment", "0759901E",
-              "--key", kb["public_key"]});
-    port = 20000 + static_cast<int>(::getpid() % 20000);
-    start_hub();
-    std::string address = "127.0.0.1:" + std::to_string(port);
-    for (const auto& node : {a, b}) {
-      run_json({node_bin(), "join", "--dir", node, "--hub", address, "--fingerprint",
-                hub_init["fingerprint"]});
-    }
-  }
-
-  void start_hub() {
-    hub = std::make_unique<Background>(
-        std::vector<std::string>{hub_bin(), "serve", "--dir", (dir / "hub").string(), "--listen",
-                                 "127.0.0.1:" + std::to_string(port)},
-        dir / "hub.log");
-    wait_for([&] {
-      return run({hub_bin(), "status", "--dir", (dir / "hub").string()}).exit_code == 0 &&
-             std::filesystem::exists(dir / "hub.log") &&
-             std::filesystem::file_size(dir / "hub.log") > 0;
-    });
-  }
-
-  template <typename Condition>
-  static void wait_for(Condition done, std::chrono::seconds limit = std::chrono::seconds(20)) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      REQUIRE(std::chrono::steady_clock::now() < until);
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-
-  json sync(const std::string& node) {
-    return run_json({node_bin(), "sync", "--dir", node, "--once"});
-  }
-  std::string digest(const std::string& node) {
-    return run_json({node_bin(), "digest", "--dir", node})["digest"];
-  }
-  void put(const std::string& node, std::vector<std::string> words) {
-    words.insert(words.begin(), {node_bin(), "put", "--dir", node});
-    run_json(words);
-  }
-};
 
 const char* kUnit = "rnsr:202199101G";
 
@@ -119,8 +44,7 @@ TEST_CASE("two nodes converge after offline edits on both sides") {
   CHECK(unit_a["fields"]["acronym"] == "LEC");
   CHECK(run(std::vector<std::string>{node_bin(), "get", "--dir", f.b, "project:sable"}).exit_code ==
         0);
-  json hub_scope =
-      run_json({hub_bin(), "digest", "--dir", (f.dir / "hub").string(), "--scope", kUnit});
+  json hub_scope = f.hub_json("digest", {"--scope", kUnit});
   CHECK(f.digest(f.a) == f.digest(f.b));
   CHECK_FALSE(hub_scope["digest"].get<std::string>().empty());
 }
@@ -156,11 +80,11 @@ TEST_CASE("an edit on one connected node reaches the other connected node withou
   f.sync(f.a);
   Background serve_a({node_bin(), "serve", "--dir", f.a}, f.dir / "a.log");
   Background serve_b({node_bin(), "serve", "--dir", f.b}, f.dir / "b.log");
-  Federation::wait_for([&] {
+  wait_for([&] {
     return run(std::vector<std::string>{node_bin(), "get", "--dir", f.b, kUnit}).exit_code == 0;
   });
   f.put(f.a, {"structure", kUnit, "city=Arcachon"});
-  Federation::wait_for([&] {
+  wait_for([&] {
     auto got = run(std::vector<std::string>{node_bin(), "get", "--dir", f.b, kUnit});
     return got.exit_code == 0 && got.out.find("Arcachon") != std::string::npos;
   });
@@ -185,6 +109,6 @@ TEST_CASE("the hub killed with SIGKILL and restarted loses nothing and applies n
   CHECK(again["pushed"] == 0);
   f.sync(f.b);
   CHECK(f.digest(f.a) == f.digest(f.b));
-  json log = run_json({hub_bin(), "status", "--dir", (f.dir / "hub").string()});
+  json log = f.hub_json("status");
   CHECK(log["hub_seq"] == 41);
 }

@@ -237,7 +237,10 @@ TEST_CASE("a CSV import reads sets separated by bars and matches the same JSON i
 
 TEST_CASE("every write is a signed changeset chained to the previous one") {
   TempDir dir;
-  init(dir / "n");
+  // Alice, the node's steward, holds establishment_admin: she may create people.
+  REQUIRE(node_cmd({"init", "--dir", (dir / "n").string(), "--establishment", "0339901H",
+                    "--steward", "alice@univ-garonne.fr"})
+              .exit_code == 0);
   for (const char* name : {"Curie", "Joliot", "Perrin"}) {
     REQUIRE(node_cmd({"put", "--dir", (dir / "n").string(), "person",
                       std::string("family_name=") + name, "--author", "alice@univ-garonne.fr"})

@@ -1,0 +1,28 @@
+#pragma once
+// Whole-replica operations that follow from the hub's decisions: purging a scope the replica
+// may no longer read, and rolling back changesets the hub refused.
+
+#include <set>
+#include <string>
+
+#include "store/replica.hpp"
+
+namespace tutelle::store {
+
+struct PurgeSummary {
+  std::size_t records = 0;
+  std::size_t changesets = 0;
+};
+
+// Removes, in one transaction, every record whose home is `scope` (with its index entries),
+// every stored changeset of another origin in that scope (with its applied mark), and the
+// scope's cursor. The replica's own chain (outbox) stays: it is its own history.
+Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope);
+
+// Marks the own changeset `seq` refused with `reason`, then rebuilds every record from the
+// changesets still applied, in one transaction, so the refused edit has no effect here either.
+// The merge being a function of the set of changesets, the result is the state the replica
+// would hold had the refused changeset never existed.
+Status roll_back_refused(Replica& replica, std::uint64_t seq, const std::string& reason);
+
+}  // namespace tutelle::store
