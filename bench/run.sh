@@ -8,8 +8,9 @@
 #
 # Environment: BUILD_DIR (default: build-release/ at the repository's root), JOBS (default 2).
 # Each benchmark works in its own directory under /tmp and removes it when done.
-# bench_replication's PouchDB baseline needs Node.js and npm: its packages are installed into
-# bench/pouchdb/node_modules (from package-lock.json) when missing.
+# bench_replication's PouchDB baseline and bench_crdt's Yjs and Automerge baselines need Node.js
+# and npm: their packages are installed into bench/pouchdb/node_modules and
+# bench/crdt/node_modules (from package-lock.json) when missing.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +18,7 @@ build="${BUILD_DIR:-$root/build-release}"
 jobs="${JOBS:-2}"
 
 # The benchmarks, in the order they run; each is a target of bench/CMakeLists.txt.
-benchmarks=(bench_foundation bench_replication)
+benchmarks=(bench_foundation bench_replication bench_crdt)
 if [[ $# -gt 0 && "$1" == bench_* ]]; then
   benchmarks=("$1")
   shift
@@ -34,6 +35,9 @@ for name in "${benchmarks[@]}"; do
     else
       echo "npm not found: bench_replication runs without its PouchDB baseline" >&2
     fi
+  fi
+  if [[ "$name" == bench_crdt && ! -d "$root/bench/crdt/node_modules" ]]; then
+    npm install --prefix "$root/bench/crdt" --no-audit --no-fund
   fi
   echo "== $name"
   "$build/bench/$name" "$@"

@@ -3,28 +3,58 @@
 #include <algorithm>
 #include <tuple>
 
+#include "protocol/catalogue.hpp"
+
 namespace tutelle::conflict {
 
 namespace {
 
-// Removes the entries whose dots are in `dots`; a dot found nowhere in the record is
-// remembered as a tombstone unless its changeset was applied here already (then it was
-// superseded before, by another operation).
+// Erases the entry of `field` whose dot is `dot`, if any. Entries are sorted by dot.
+bool erase_dot(FieldState& field, const Dot& dot) {
+  auto at = std::lower_bound(field.entries.begin(), field.entries.end(), dot,
+                             [](const Entry& e, const Dot& d) { return e.dot < d; });
+  if (at == field.entries.end() || at->dot != dot) return false;
+  field.entries.erase(at);
+  return true;
+}
+
+FieldState* find_field(RecordState& record, const std::string& name) {
+  auto at = std::lower_bound(record.fields.begin(), record.fields.end(), name,
+                             [](const FieldState& f, const std::string& n) { return f.name < n; });
+  return at != record.fields.end() && at->name == name ? &*at : nullptr;
+}
+
+// The operation in progress: its changeset and index.
+struct Current {
+  const Changeset& changeset;
+  std::uint32_t index;
+
+  // True when `dot` is of an operation already applied: of an applied changeset, or an earlier
+  // operation of the changeset in progress.
+  bool applied(const Dot& dot, DotOracle& oracle) const {
+    if (dot.origin == changeset.origin && dot.seq == changeset.seq) return dot.index < index;
+    return oracle.applied(dot.origin, dot.seq);
+  }
+};
+
+// Removes the entries whose dots are in `dots` (in `only_field`, or anywhere in the record); a
+// dot found nowhere is remembered as a tombstone unless its operation was applied here already
+// (then it was superseded before, by another operation).
 void supersede(RecordState& record, const std::vector<Dot>& dots, const std::string* only_field,
-               DotOracle& oracle) {
+               const Current& current, DotOracle& oracle) {
+  FieldState* field = only_field != nullptr ? find_field(record, *only_field) : nullptr;
   for (const Dot& dot : dots) {
     bool found = false;
-    for (auto& field : record.fields) {
-      if (only_field != nullptr && field.name != *only_field) continue;
-      auto it = std::find_if(field.entries.begin(), field.entries.end(),
-                             [&](const Entry& e) { return e.dot == dot; });
-      if (it != field.entries.end()) {
-        field.entries.erase(it);
-        found = true;
-        break;
+    if (only_field != nullptr) {
+      found = field != nullptr && erase_dot(*field, dot);
+    } else {
+      for (auto& each : record.fields) {
+        if ((found = erase_dot(each, dot))) break;
       }
     }
-    if (!found && !oracle.applied(dot.origin, dot.seq)) oracle.add_tombstone(dot);
+    if (!found && !current.applied(dot, oracle)) {
+      oracle.add_tombstone(dot, current.changeset.scope);
+    }
   }
 }
 
@@ -47,24 +77,25 @@ void apply_operation(RecordState& record, const Changeset& changeset, std::uint3
                      DotOracle& oracle) {
   const Operation& op = changeset.operations[index];
   Dot dot = changeset.dot(index);
+  Current current{changeset, index};
+  auto insert_unless_superseded = [&](const std::string& field) {
+    if (oracle.take_tombstone(dot)) return;
+    insert_entry(record, field, Entry{dot, changeset.hlc, changeset.establishment, op.value});
+  };
 
   switch (op.kind) {
     case OpKind::set:
     case OpKind::resolve:
-      supersede(record, op.dots, &op.field, oracle);
-      if (!oracle.take_tombstone(dot)) {
-        insert_entry(record, op.field,
-                     Entry{dot, changeset.hlc, changeset.establishment, op.value});
-      }
+      supersede(record, op.dots, &op.field, current, oracle);
+      insert_unless_superseded(op.field);
       break;
-    case OpKind::add:
-      if (!oracle.take_tombstone(dot)) {
-        insert_entry(record, op.field,
-                     Entry{dot, changeset.hlc, changeset.establishment, op.value});
-      }
+    case OpKind::add: insert_unless_superseded(op.field); break;
+    case OpKind::remove: supersede(record, op.dots, &op.field, current, oracle); break;
+    case OpKind::delete_record: supersede(record, op.dots, nullptr, current, oracle); break;
+    case OpKind::merge:
+      supersede(record, op.dots, nullptr, current, oracle);
+      insert_unless_superseded(std::string(kMergedInto));
       break;
-    case OpKind::remove: supersede(record, op.dots, &op.field, oracle); break;
-    case OpKind::delete_record: supersede(record, op.dots, nullptr, oracle); break;
   }
 
   drop_empty_fields(record);
@@ -86,6 +117,21 @@ std::vector<Value> set_values(const FieldState& field) {
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
   return values;
+}
+
+bool is_conflict(std::string_view type, const FieldState& field) {
+  if (field.entries.size() < 2) return false;
+  const TypeSpec* spec = find_type(type);
+  const FieldSpec* field_spec = spec != nullptr ? spec->field(field.name) : nullptr;
+  if (field_spec == nullptr || field_spec->is_set()) return false;
+  auto differs = [&](const Entry& e) { return e.value != field.entries.front().value; };
+  return std::any_of(field.entries.begin(), field.entries.end(), differs);
+}
+
+std::optional<std::string> merged_into(const RecordState& record) {
+  const FieldState* field = record.field(std::string(kMergedInto));
+  if (field == nullptr || field->entries.empty()) return std::nullopt;
+  return value_text(shown(*field, "").value);
 }
 
 std::vector<Dot> all_dots(const RecordState& record) {

@@ -7,6 +7,7 @@ std::map<std::string, Command> commands() {
   all.merge(sync_commands());
   all.merge(share_commands());
   all.merge(identity_commands());
+  all.merge(conflict_commands());
   return all;
 }
 

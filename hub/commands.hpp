@@ -25,6 +25,9 @@ std::map<std::string, Command> share_commands();
 // Defined in identity_commands.cpp: `federation …`, `accounts …`.
 std::map<std::string, Command> identity_commands();
 
+// Defined in conflict_commands.cpp: conflicts, duplicates, compact.
+std::map<std::string, Command> conflict_commands();
+
 // The SAML endpoints over HTTPS, served on an io_context beside the sync port (defined in
 // identity_commands.cpp). Destroying it, or stop(), stops accepting.
 class IdentityEndpoints {

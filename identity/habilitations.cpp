@@ -167,7 +167,7 @@ class NoMemory : public conflict::DotOracle {
  public:
   bool applied(const KeyBytes&, std::uint64_t) override { return true; }
   bool take_tombstone(const Dot&) override { return false; }
-  void add_tombstone(const Dot&) override {}
+  void add_tombstone(const Dot&, const std::string&) override {}
 };
 
 enum class Side { before, after };

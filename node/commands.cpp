@@ -6,6 +6,7 @@ std::map<std::string, Command> commands() {
   std::map<std::string, Command> all;
   all.merge(data_commands());
   all.merge(sync_commands());
+  all.merge(conflict_commands());
   return all;
 }
 

@@ -18,4 +18,7 @@ std::map<std::string, Command> data_commands();
 // Defined in sync_commands.cpp: join, sync, serve, status.
 std::map<std::string, Command> sync_commands();
 
+// Defined in conflict_commands.cpp: conflicts, resolve, duplicates, merge, compact.
+std::map<std::string, Command> conflict_commands();
+
 }  // namespace tutelle::node

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "conflict/hlc.hpp"
+#include "conflict/merge.hpp"
 #include "node/commands.hpp"
 #include "node/import.hpp"
 #include "store/views.hpp"
@@ -167,6 +168,15 @@ int run_get(const std::vector<std::string>& words) {
                 make_error(ErrorCode::not_found, args->positional()[0] + ": no such record"));
   }
   View view(replica, txn.value());
+  // A merged duplicate leads to the record it was merged into, when this node holds it.
+  if (!args->has("provenance") && conflict::merged_into(*record.value())) {
+    auto survivor = replica.get(txn.value(), view.survivor(args->positional()[0]));
+    if (survivor && survivor.value()) {
+      json shown = view.record_json(*survivor.value());
+      shown["redirected_from"] = args->positional()[0];
+      return print(shown);
+    }
+  }
   if (!args->has("provenance")) return print(view.record_json(*record.value()));
   auto provenance = view.provenance_json(*record.value());
   if (!provenance) return fail(kTool, provenance.error());
@@ -277,7 +287,7 @@ int run_digest(const std::vector<std::string>& words) {
 json changeset_json(const Changeset& changeset, const HashBytes& hash) {
   json ops = json::array();
   for (const auto& op : changeset.operations) {
-    static const char* kinds[] = {"set", "add", "remove", "delete", "resolve"};
+    static const char* kinds[] = {"set", "add", "remove", "delete", "resolve", "merge"};
     json item = {{"op", kinds[static_cast<int>(op.kind)]}, {"record", op.record}};
     if (!op.field.empty()) item["field"] = op.field;
     if (!op.value.is_none()) item["value"] = value_text(op.value);

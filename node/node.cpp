@@ -113,6 +113,47 @@ Result<std::vector<Operation>> field_operations(const TypeSpec& type, const std:
             make_op(OpKind::remove, type, id, field.name, {}, conflict::field_dots(state)));
       }
       break;
+    case FieldEdit::Mode::resolve:
+      if (set_field || values.size() != 1) {
+        return field_error(type, field.name, "a resolution gives a single-valued field one value");
+      }
+      ops.push_back(
+          make_op(OpKind::resolve, type, id, field.name, values[0], conflict::field_dots(state)));
+      break;
+  }
+  return ops;
+}
+
+// The operation that makes a record a merged duplicate of `edit.values[0]`.
+Result<Operation> merge_operation(const TypeSpec& type, const std::string& id,
+                                  const FieldEdit& edit, const RecordState* current) {
+  if (edit.mode != FieldEdit::Mode::assign || edit.values.size() != 1) {
+    return field_error(type, edit.field, "takes the id of the record that survives");
+  }
+  Status checked = check_record_id(edit.values[0]);
+  if (!checked) return checked.error().context(type.name + "." + edit.field);
+  if (edit.values[0] == id) {
+    return field_error(type, edit.field, "a record is not merged into itself");
+  }
+  std::vector<Dot> seen = current ? conflict::all_dots(*current) : std::vector<Dot>{};
+  return make_op(OpKind::merge, type, id, "", Value{edit.values[0]}, std::move(seen));
+}
+
+// The operations that give `survivor` each value of `duplicate` it lacks. A single-valued field
+// the survivor holds with other values gets the duplicate's beside them, superseding nothing.
+std::vector<Operation> folded_values(const TypeSpec& type, const RecordState& survivor,
+                                     const RecordState& duplicate) {
+  std::vector<Operation> ops;
+  for (const auto& field : duplicate.fields) {
+    const FieldSpec* spec = type.field(field.name);
+    if (spec == nullptr) continue;
+    const FieldState* held = survivor.field(field.name);
+    std::vector<Value> kept = held ? conflict::set_values(*held) : std::vector<Value>{};
+    for (const auto& value : conflict::set_values(field)) {
+      if (std::binary_search(kept.begin(), kept.end(), value)) continue;
+      OpKind kind = spec->is_set() ? OpKind::add : OpKind::set;
+      ops.push_back(make_op(kind, type, survivor.id, field.name, value, {}));
+    }
   }
   return ops;
 }
@@ -324,6 +365,12 @@ Result<std::string> LocalBatch::edit(const RecordEdit& edit) {
         make_op(OpKind::delete_record, type, id.value(), "", {}, conflict::all_dots(*before)));
   }
   for (const auto& field_edit : edit.fields) {
+    if (field_edit.field == conflict::kMergedInto) {
+      auto merge = merge_operation(type, id.value(), field_edit, before);
+      if (!merge) return merge.error();
+      ops.push_back(std::move(merge.value()));
+      continue;
+    }
     auto field_ops = field_operations(type, id.value(), field_edit, before);
     if (!field_ops) return field_ops.error();
     for (auto& op : field_ops.value()) ops.push_back(std::move(op));
@@ -346,15 +393,23 @@ Result<std::string> LocalBatch::edit(const RecordEdit& edit) {
     home = resolved.value();
   }
 
-  // Merge into a copy, check it, and only then keep the operations.
-  Changeset& changeset = pending_for(home, type.name);
   RecordState record = before ? *before : RecordState{id.value(), type.name, home, {}};
+  Status staged = stage_operations(type, std::move(record), std::move(ops), true);
+  if (!staged) return staged.error();
+  return id.value();
+}
+
+Status LocalBatch::stage_operations(const TypeSpec& type, RecordState record,
+                                    std::vector<Operation> ops, bool required) {
+  // Merge into a copy, check it, and only then keep the operations.
+  Changeset& changeset = pending_for(record.home, type.name);
   std::size_t first = changeset.operations.size();
   for (auto& op : ops) changeset.operations.push_back(std::move(op));
   for (std::size_t i = first; i < changeset.operations.size(); ++i) {
     conflict::apply_operation(record, changeset, static_cast<std::uint32_t>(i), writer_);
   }
-  Status valid = record.deleted() ? Status{} : check_required(type, record);
+  bool exempt = !required || record.deleted() || conflict::merged_into(record).has_value();
+  Status valid = exempt ? Status{} : check_required(type, record);
   if (valid) valid = check_author(changeset, first);
   if (!valid) {
     changeset.operations.resize(first);
@@ -363,7 +418,51 @@ Result<std::string> LocalBatch::edit(const RecordEdit& edit) {
   }
   writer_.stage(std::move(record));
   ++records_;
-  return id.value();
+  return {};
+}
+
+Result<std::size_t> LocalBatch::merge(const std::string& survivor_id,
+                                      const std::string& duplicate_id) {
+  if (survivor_id == duplicate_id) {
+    return make_error(ErrorCode::invalid_argument, "merge: a record is not merged into itself");
+  }
+  auto survivor = writer_.load(survivor_id);
+  if (!survivor) return survivor.error();
+  auto duplicate = writer_.load(duplicate_id);
+  if (!duplicate) return duplicate.error();
+  auto usable = [](const std::string& id, const std::optional<RecordState>& record) -> Status {
+    if (!record) return make_error(ErrorCode::not_found, id + ": no such record");
+    if (auto merged = conflict::merged_into(*record)) {
+      return make_error(ErrorCode::conflict, id + " was merged into " + *merged + " already");
+    }
+    if (find_type(record->type) == nullptr) {
+      return make_error(ErrorCode::invalid_argument, id + " is of no known type");
+    }
+    return {};
+  };
+  Status survivor_usable = usable(survivor_id, survivor.value());
+  if (!survivor_usable) return survivor_usable.error();
+  Status duplicate_usable = usable(duplicate_id, duplicate.value());
+  if (!duplicate_usable) return duplicate_usable.error();
+  if (survivor.value()->type != duplicate.value()->type) {
+    return make_error(ErrorCode::conflict, "merge: " + survivor_id + " is a " +
+                                               survivor.value()->type + ", " + duplicate_id +
+                                               " a " + duplicate.value()->type);
+  }
+
+  const TypeSpec& type = *find_type(survivor.value()->type);
+  auto copies = folded_values(type, *survivor.value(), *duplicate.value());
+  std::size_t count = copies.size() + 1;
+  if (!copies.empty()) {
+    Status folded = stage_operations(type, *survivor.value(), std::move(copies), true);
+    if (!folded) return folded.error();
+  }
+  std::vector<Operation> merge;
+  merge.push_back(make_op(OpKind::merge, type, duplicate_id, "", Value{survivor_id},
+                          conflict::all_dots(*duplicate.value())));
+  Status merged = stage_operations(type, *duplicate.value(), std::move(merge), false);
+  if (!merged) return merged.error();
+  return count;
 }
 
 std::size_t LocalBatch::operations() const {

@@ -35,8 +35,11 @@ struct OpenOptions {
 };
 
 // One field of a record edit, as `FIELD=V`, `FIELD+=V`, `FIELD-=V` or `FIELD=` say it.
+// `resolve` gives a single-valued field one value that supersedes all it holds (a conflict's
+// resolution). The field conflict::kMergedInto with one value makes the record a merged
+// duplicate of that record (what `import` reads back of an export).
 struct FieldEdit {
-  enum class Mode { assign, add, remove, clear };
+  enum class Mode { assign, add, remove, clear, resolve };
   std::string field;
   Mode mode = Mode::assign;
   std::vector<std::string> values;  // text forms; several only for a set field
@@ -71,6 +74,12 @@ class LocalBatch {
  public:
   // Stages one record edit; returns the record's id.
   Result<std::string> edit(const RecordEdit& edit);
+  // Folds `duplicate` into `survivor`, two records of one type: the survivor gains each value
+  // of the duplicate it lacks (a single-valued field it holds with another value gets the
+  // duplicate's beside it: a conflict, so nothing is lost), and the duplicate becomes a merged
+  // duplicate that leads to the survivor. Returns the number of operations. After a failure
+  // the batch must not be committed.
+  Result<std::size_t> merge(const std::string& survivor, const std::string& duplicate);
   std::size_t operations() const;
   // Signs the changesets and commits them with their effect. An empty batch commits nothing.
   Result<BatchSummary> commit();
@@ -88,6 +97,10 @@ class LocalBatch {
   Status load_author();
   // Checks operations [first, end) of `changeset` against the author's habilitations.
   Status check_author(const Changeset& changeset, std::size_t first);
+  // Merges `ops` into `record` (its state before them) in the pending changeset of its home
+  // and type, checks the result, and stages it; on failure leaves nothing of them.
+  Status stage_operations(const TypeSpec& type, RecordState record, std::vector<Operation> ops,
+                          bool required);
 
   Node& node_;
   store::Writer writer_;

@@ -372,6 +372,13 @@ Status check_operation(const Operation& op) {
     if (!op.field.empty()) return make_error(ErrorCode::corrupt, "a delete names a field");
     return {};
   }
+  if (op.kind == OpKind::merge) {
+    if (!op.field.empty()) return make_error(ErrorCode::corrupt, "a merge names a field");
+    auto* survivor = std::get_if<std::string>(&op.value.data);
+    if (survivor == nullptr) return make_error(ErrorCode::corrupt, "a merge names no survivor");
+    if (*survivor == op.record) return make_error(ErrorCode::corrupt, "a merge into itself");
+    return check_record_id(*survivor);
+  }
   const FieldSpec* field = type.value()->field(op.field);
   if (field == nullptr) {
     return make_error(ErrorCode::invalid_argument, op.type + "." + op.field + ": no such field");

@@ -14,7 +14,7 @@ namespace tutelle {
 // The context string of changeset signatures (see tutelle.capnp).
 inline constexpr const char* kChangesetSignatureContext = "tutelle/changeset/1";
 
-// The canonical body bytes of a changeset.
+// The body of a changeset: its canonical encoding, packed, deflated (tutelle.capnp).
 std::string encode_changeset_body(const Changeset& changeset);
 Result<Changeset> decode_changeset_body(std::string_view bytes);
 

@@ -31,15 +31,18 @@ struct Dot {
   auto operator<=>(const Dot&) const = default;
 };
 
-enum class OpKind { set, add, remove, delete_record, resolve };
+// merge folds `record` (a duplicate) into the record whose id is `value` (conflict/merge.hpp).
+enum class OpKind { set, add, remove, delete_record, resolve, merge };
 
 struct Operation {
   OpKind kind = OpKind::set;
   std::string record;
   std::string type;
-  std::string field;      // empty for delete_record
-  Value value;            // set, add, resolve
-  std::vector<Dot> dots;  // superseded (set, resolve), removed (remove), seen (delete)
+  std::string field;      // empty for delete_record and merge
+  Value value;            // set, add, resolve; merge: the surviving record's id
+  std::vector<Dot> dots;  // superseded (set, resolve), removed (remove), seen (delete, merge)
+
+  bool operator==(const Operation&) const = default;
 };
 
 struct Changeset {
@@ -54,6 +57,7 @@ struct Changeset {
   std::vector<Operation> operations;
 
   Dot dot(std::uint32_t index) const { return Dot{origin, seq, index}; }
+  bool operator==(const Changeset&) const = default;
 };
 
 // One live value of a field, with the operation that wrote it.

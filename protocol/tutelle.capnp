@@ -4,7 +4,13 @@
 # ---------------------------------------
 # A changeset is built as a `Changeset` message and encoded in Cap'n Proto canonical form
 # (capnp::canonicalize: one segment, no far pointers, objects in pre-order, no padding bytes of
-# unset data, trailing zero words of structs trimmed). Those bytes are the *body*.
+# unset data, trailing zero words of structs trimmed), then packed (capnp::writePackedMessage:
+# the one-segment table, then each word as a tag byte and its non-zero bytes), then compressed
+# as one zlib stream (RFC 1950: deflate at level 1, then the Adler-32 of the packed bytes).
+# Those bytes are the *body*: what is hashed, signed, stored and sent. The origin produces a
+# body once and everyone keeps and forwards those very bytes; no one re-encodes a changeset to
+# check it, so the body needs no second producer to agree with it byte for byte (another zlib
+# build may deflate the same message differently, into another valid body).
 #
 # - The changeset hash is BLAKE2b-256 (libsodium crypto_generichash, no key) of the body.
 #   `prev` holds the hash of the origin's previous changeset (32 zero bytes for seq 1).
@@ -15,11 +21,14 @@
 #   over a large body; the hash is computed anyway, for `prev`.
 # - On the wire and in the log a changeset travels as a `SignedChangeset`: the origin key, the
 #   body and the signature. A receiver checks the signature over the body with `origin`, then
-#   decodes the body with traversal limits, then checks that the body's origin equals `origin`.
-#   Nothing of the body is read before its signature is checked.
+#   inflates it (refusing more than a bound set by its size), unpacks it (the unpacked size is
+#   bounded before any word is unpacked) and decodes it with traversal limits, then checks that
+#   the body's origin equals `origin`. Nothing of the body is read before its signature is
+#   checked.
 #
 # Field by field, see the comments below. Texts are UTF-8. Keys are 32 bytes, hashes 32 bytes,
-# signatures 64 bytes; any other length is refused.
+# signatures 64 bytes; any other length is refused. A record state (`RecordState`) is stored
+# canonical and unpacked: it is never signed.
 
 @0xfb0f98363f0166b7;
 
@@ -45,21 +54,59 @@ struct Dot {
   index @2 :UInt32;
 }
 
-struct Operation {
-  record @0 :Text;     # the record's id
-  type @1 :Text;       # the record's type, a name of the catalogue
-  field @2 :Text;      # the field; empty for `delete`
-  union {
-    set @3 :Assign;        # give a single-valued field a value
-    add @4 :Value;         # add an element to a set field; the operation's dot tags it
-    remove @5 :List(Dot);  # remove from a set field the elements tagged with these dots
-    delete @6 :List(Dot);  # delete the record: every dot the author saw in it
-    resolve @7 :Assign;    # like set, superseding every value of a conflict
+struct Operations {
+  # The operations of a changeset, column by column, so that what many operations share is
+  # written once. Operation i is made of element i of each per-operation column; every
+  # per-operation column has as many elements as `shapes`.
+  #
+  # An operation names a record, a field, maybe a value, and dots:
+  #   set      give a single-valued field `value`; its dots are those it supersedes (the values
+  #            its author saw in the field)
+  #   add      add `value` to a set field; the operation's own dot tags the element
+  #   remove   remove from a set field the elements tagged with its dots
+  #   delete   delete the record: its dots are every dot the author saw in it; field ""
+  #   resolve  like set, superseding every value of a conflict
+  #   merge    fold the record into the record whose id is `value` (a text): its dots are every
+  #            dot the author saw in it, superseded as by delete; field ""
+  #
+  # Tables, each entry once, in the order the operations first use it (the encoder's order):
+  records @0 :List(Data);         # the record ids, each as a key (see recordTypes)
+  recordTypes @1 :List(UInt32);   # for each entry of `records`: its type, an index into `types`,
+                                  # times 2, plus 1 when the id is a random id: "<type>:" and 24
+                                  # lowercase hex digits, whose key is the 12 bytes the digits
+                                  # spell; plus 0 when the key is the id's bytes. An entry is a
+                                  # pair (id, type).
+  types @2 :List(Text);           # record type names, of the catalogue
+  fields @3 :List(Text);          # field names; "" for delete and merge
+  origins @4 :List(Data);         # origin keys (32 bytes) of the dots, the changeset's own
+                                  # origin excepted
+  changesets @5 :List(Seen);      # the changesets the dots belong to
+
+  # Per-operation columns:
+  shapes @6 :List(UInt8);         # bits 0-2 the kind: 0 set, 1 add, 2 remove, 3 delete,
+                                  # 4 resolve, 5 merge; bits 3-5 the value's kind: 0 none,
+                                  # 1 text, 2 integer, 3 false, 4 true; bits 6-7 how many dots
+                                  # the operation names: 0, 1 or 2, or 3 for "see dotCounts"
+  record @7 :List(UInt32);        # index into `records`
+  field @8 :List(UInt32);         # index into `fields`
+  dotCounts @9 :List(UInt32);     # the dot count of each operation whose shape says 3, in order
+
+  # Values, in operation order, of the operations whose value is of that kind:
+  texts @10 :Data;                # the text values, one after the other
+  textLengths @11 :List(UInt32);  # the length in bytes of each text value
+  integers @12 :List(Int64);
+
+  # Dots, of every operation in operation order; the shapes and dotCounts say which are whose:
+  dots @13 :List(DotRef);
+
+  struct Seen {
+    origin @0 :UInt32;  # 0: the changeset's own origin; k: origins[k - 1]
+    seq @1 :UInt64;
   }
 
-  struct Assign {
-    value @0 :Value;
-    supersedes @1 :List(Dot);  # the dots of the values the author saw in the field
+  struct DotRef {
+    changeset @0 :UInt32;  # index into `changesets`
+    index @1 :UInt32;      # the operation's index in that changeset
   }
 }
 
@@ -72,12 +119,12 @@ struct Changeset {
   hlc @5 :UInt64;            # hybrid logical clock: milliseconds << 16 | counter
   author @6 :Text;           # eduPersonPrincipalName of the person who made the edit
   scope @7 :Text;            # the home of every record the operations touch
-  operations @8 :List(Operation);
+  operations @8 :Operations;
 }
 
 struct SignedChangeset {
   origin @0 :Data;           # equal to the body's origin; read first to check the signature
-  body @1 :Data;             # canonical bytes of a Changeset message
+  body @1 :Data;             # a Changeset message: canonical, packed, deflated
   signature @2 :Data;        # Ed25519 over "tutelle/changeset/1\0" || BLAKE2b-256(body)
 }
 

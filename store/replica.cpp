@@ -158,13 +158,19 @@ Result<std::optional<std::string>> Replica::signed_changeset(const Txn& txn, con
   return std::optional<std::string>(std::string(*bytes.value()));
 }
 
-Result<std::optional<RecordState>> Writer::load(const std::string& id) {
-  auto cached = cache_.find(id);
-  if (cached != cache_.end()) return cached->second.second;
+Result<std::optional<RecordState>*> Writer::cached(const std::string& id) {
+  auto found = cache_.find(id);
+  if (found != cache_.end()) return &found->second.second;
   auto record = replica_.get(txn_, id);
   if (!record) return record.error();
-  cache_.emplace(id, std::make_pair(record.value(), record.value()));
-  return record.value();
+  auto at = cache_.emplace(id, std::make_pair(record.value(), record.value())).first;
+  return &at->second.second;
+}
+
+Result<std::optional<RecordState>> Writer::load(const std::string& id) {
+  auto slot = cached(id);
+  if (!slot) return slot.error();
+  return *slot.value();
 }
 
 Result<ApplyOutcome> Writer::apply(const Changeset& changeset, std::string_view signed_bytes,
@@ -183,18 +189,19 @@ Result<ApplyOutcome> Writer::apply(const Changeset& changeset, std::string_view 
 
   for (std::uint32_t i = 0; i < changeset.operations.size(); ++i) {
     const Operation& op = changeset.operations[i];
-    auto loaded = load(op.record);
-    if (!loaded) return loaded.error();
-    RecordState record =
-        loaded.value().value_or(RecordState{op.record, op.type, changeset.scope, {}});
-    if (record.type != op.type || record.home != changeset.scope) {
+    auto slot = cached(op.record);
+    if (!slot) return slot.error();
+    // Merged in place: copying the record for each operation would cost its size each time.
+    std::optional<RecordState>& record = *slot.value();
+    if (!record) record = RecordState{op.record, op.type, changeset.scope, {}};
+    if (record->type != op.type || record->home != changeset.scope) {
       return make_error(ErrorCode::refused, "operation " + std::to_string(i) + " on " + op.record +
-                                                ": the record is a " + record.type + " of scope " +
-                                                record.home + ", not a " + op.type + " of scope " +
+                                                ": the record is a " + record->type + " of scope " +
+                                                record->home + ", not a " + op.type + " of scope " +
                                                 changeset.scope);
     }
-    conflict::apply_operation(record, changeset, i, *this);
-    stage(std::move(record));
+    conflict::apply_operation(*record, changeset, i, *this);
+    if (record->deleted()) record.reset();
   }
   if (!deferred_) return deferred_.error();
 
@@ -302,9 +309,61 @@ bool Writer::take_tombstone(const Dot& dot) {
   return erased.value();
 }
 
-void Writer::add_tombstone(const Dot& dot) {
-  Status put = txn_.put(replica_.table("tombstones"), dot_key(dot), "");
+void Writer::add_tombstone(const Dot& dot, const std::string& scope) {
+  Status put = txn_.put(replica_.table("tombstones"), dot_key(dot), scope);
   if (!put && deferred_) deferred_ = put;
+}
+
+Status Writer::observe_origin(conflict::Frontier& frontier, const KeyBytes& origin) {
+  auto own = meta("origin");
+  if (!own) return own.error();
+  bool is_own = own.value() && *own.value() == origin_bytes(origin);
+  Status inner;
+  Status scanned = txn_.scan(
+      replica_.table("applied"), origin_bytes(origin), [&](std::string_view key, std::string_view) {
+        std::uint64_t seq = decode_u64(key.substr(32, 8));
+        auto bytes = replica_.signed_changeset(txn_, origin, seq, is_own);
+        if (!bytes || !bytes.value()) return true;  // refused marks keep no body at the hub
+        auto envelope = decode_signed(*bytes.value());
+        auto body =
+            envelope ? decode_changeset_body(envelope->body) : Result<Changeset>(envelope.error());
+        if (!body) {
+          inner = body.error().context("compaction");
+          return false;
+        }
+        frontier.observe(body->scope, origin, seq);
+        return true;
+      });
+  if (!scanned) return scanned;
+  return inner;
+}
+
+Result<std::size_t> Writer::compact_tombstones() {
+  std::vector<std::pair<std::string, std::string>> tombstones;  // key, scope
+  Status listed =
+      txn_.scan(replica_.table("tombstones"), "", [&](std::string_view key, std::string_view v) {
+        tombstones.emplace_back(key, v);
+        return true;
+      });
+  if (!listed) return listed.error();
+
+  conflict::Frontier frontier;
+  std::set<KeyBytes> observed;
+  std::size_t dropped = 0;
+  for (const auto& [key, scope] : tombstones) {
+    Dot dot;
+    std::memcpy(dot.origin.data(), key.data(), 32);
+    dot.seq = decode_u64(key.substr(32, 8));
+    if (observed.insert(dot.origin).second) {
+      Status seen = observe_origin(frontier, dot.origin);
+      if (!seen) return seen.error();
+    }
+    if (!frontier.passed(dot, scope)) continue;
+    auto erased = txn_.erase(replica_.table("tombstones"), key);
+    if (!erased) return erased.error();
+    ++dropped;
+  }
+  return dropped;
 }
 
 }  // namespace tutelle::store

@@ -2,6 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
 #include "conflict/hlc.hpp"
 #include "conflict/merge.hpp"
 
@@ -10,6 +15,18 @@ namespace tutelle::store {
 namespace {
 
 using nlohmann::json;
+
+// "2024-06-01T12:34:56.789Z" for milliseconds since the epoch.
+std::string utc_time(std::uint64_t millis) {
+  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &parts);
+  char out[40];
+  std::snprintf(out, sizeof(out), "%s.%03uZ", text, static_cast<unsigned>(millis % 1000));
+  return out;
+}
 
 std::string shown_text(const FieldState* field, std::string_view lead) {
   if (field == nullptr || field->entries.empty()) return "";
@@ -51,28 +68,75 @@ json View::shown_json(const TypeSpec* type, const FieldState& field, const std::
   return value_json(spec, conflict::shown(field, lead_uai(home)).value);
 }
 
+const std::string& View::survivor(const std::string& id) {
+  auto cached = survivors_.find(id);
+  if (cached != survivors_.end()) return cached->second;
+  std::vector<std::string> chain{id};
+  for (;;) {
+    auto record = replica_.get(txn_, chain.back());
+    auto next = record && record.value() ? conflict::merged_into(*record.value()) : std::nullopt;
+    if (!next) break;
+    if (std::find(chain.begin(), chain.end(), *next) != chain.end()) {
+      auto cycle = std::find(chain.begin(), chain.end(), *next);
+      chain.push_back(*std::min_element(cycle, chain.end()));
+      break;
+    }
+    chain.push_back(*next);
+  }
+  return survivors_.emplace(id, chain.back()).first->second;
+}
+
+json View::conflict_json(const RecordState& record, const FieldState& field) {
+  const TypeSpec* type = find_type(record.type);
+  const FieldSpec* spec = type ? type->field(field.name) : nullptr;
+  const Entry& chosen = conflict::shown(field, lead_uai(record.home));
+  json values = json::array();
+  for (const auto& entry : field.entries) {
+    auto author = changeset_author(entry.dot);
+    values.push_back({{"value", value_json(spec, entry.value)},
+                      {"establishment", entry.establishment},
+                      {"author", author ? author.value() : ""},
+                      {"hlc_ms", conflict::HybridClock::millis_of(entry.hlc)},
+                      {"time", utc_time(conflict::HybridClock::millis_of(entry.hlc))},
+                      {"origin", hex(entry.dot.origin)},
+                      {"seq", entry.dot.seq},
+                      {"shown", entry.dot == chosen.dot}});
+  }
+  return values;
+}
+
 json View::record_json(const RecordState& record) {
   const TypeSpec* type = find_type(record.type);
   json out = {{"id", record.id}, {"type", record.type}, {"home", record.home}};
   json fields = json::object();
   json conflicts = json::object();
   for (const auto& field : record.fields) {
-    fields[field.name] = shown_json(type, field, record.home);
+    if (field.name == conflict::kMergedInto) continue;
     const FieldSpec* spec = type ? type->field(field.name) : nullptr;
-    if ((spec != nullptr && spec->is_set()) || field.entries.size() < 2) continue;
-    json values = json::array();
-    for (const auto& entry : field.entries) {
-      values.push_back({{"value", value_json(spec, entry.value)},
-                        {"establishment", entry.establishment},
-                        {"hlc_ms", conflict::HybridClock::millis_of(entry.hlc)},
-                        {"origin", hex(entry.dot.origin)},
-                        {"seq", entry.dot.seq}});
+    fields[field.name] = shown_json(type, field, record.home);
+    if (spec != nullptr && spec->is_reference()) redirect_references(fields[field.name]);
+    if (conflict::is_conflict(record.type, field)) {
+      conflicts[field.name] = conflict_json(record, field);
     }
-    conflicts[field.name] = values;
   }
   out["fields"] = fields;
   if (!conflicts.empty()) out["conflicts"] = conflicts;
+  if (auto merged = conflict::merged_into(record)) out["merged_into"] = survivor(*merged);
   return out;
+}
+
+void View::redirect_references(json& shown) {
+  if (shown.is_string()) {
+    shown = survivor(shown.get<std::string>());
+    return;
+  }
+  if (!shown.is_array()) return;
+  std::set<std::string> targets;
+  for (const auto& value : shown) {
+    if (value.is_string()) targets.insert(survivor(value.get<std::string>()));
+  }
+  shown = json::array();
+  for (const auto& target : targets) shown.push_back(target);
 }
 
 json View::export_json(const RecordState& record) {
@@ -136,6 +200,70 @@ Status export_records(const store::Replica& replica, const store::Txn& txn,
     line(view.export_json(record).dump());
     return true;
   });
+}
+
+Status for_each_conflict(const store::Replica& replica, const store::Txn& txn,
+                         const std::function<void(const json&)>& line, const std::string& scope) {
+  View view(replica, txn);
+  return replica.for_each_record(txn, "", [&](const RecordState& record) {
+    if (!scope.empty() && record.home != scope) return true;
+    for (const auto& field : record.fields) {
+      if (!conflict::is_conflict(record.type, field)) continue;
+      json shown = view.record_json(record)["fields"][field.name];
+      line({{"id", record.id},
+            {"type", record.type},
+            {"home", record.home},
+            {"field", field.name},
+            {"shown", shown},
+            {"values", view.conflict_json(record, field)}});
+    }
+    return true;
+  });
+}
+
+namespace {
+
+// The identifiers of the by_ident index that name at least one record: "kind:value".
+Result<std::vector<std::string>> indexed_identifiers(const store::Replica& replica,
+                                                     const store::Txn& txn) {
+  std::vector<std::string> keys;
+  Status scanned =
+      txn.scan(replica.table("by_ident"), "", [&](std::string_view key, std::string_view) {
+        std::string identifier(key.substr(0, key.find('\0')));
+        if (keys.empty() || keys.back() != identifier) keys.push_back(std::move(identifier));
+        return true;
+      });
+  if (!scanned) return scanned.error();
+  return keys;
+}
+
+}  // namespace
+
+Result<std::vector<json>> duplicate_candidates(const store::Replica& replica, const store::Txn& txn,
+                                               const std::string& scope) {
+  auto identifiers = indexed_identifiers(replica, txn);
+  if (!identifiers) return identifiers.error();
+  std::vector<json> groups;
+  for (const auto& identifier : identifiers.value()) {
+    auto colon = identifier.find(':');
+    auto kind = identifier_kind_from(identifier.substr(0, colon));
+    if (!kind || colon == std::string::npos) continue;
+    auto ids = replica.ids_by_identifier(txn, *kind, identifier.substr(colon + 1));
+    if (!ids) return ids.error();
+    json records = json::array();
+    bool in_scope = scope.empty();
+    for (const auto& id : ids.value()) {
+      auto record = replica.get(txn, id);
+      if (!record) return record.error();
+      if (!record.value() || conflict::merged_into(*record.value())) continue;
+      in_scope = in_scope || record.value()->home == scope;
+      records.push_back(
+          {{"id", id}, {"type", record.value()->type}, {"home", record.value()->home}});
+    }
+    if (records.size() < 2 || !in_scope) continue;
+    groups.push_back({{"identifier", identifier}, {"records", records}});
+  }
+  return groups;
 }
 
 Result<std::string> state_digest(const store::Replica& replica, const store::Txn& txn,

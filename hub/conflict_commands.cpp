@@ -1,0 +1,89 @@
+// The commands of tutelle-hub for conflicts and duplicates across the federation: conflicts,
+// duplicates (merge candidates), compact.
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "hub/commands.hpp"
+#include "hub/hub.hpp"
+#include "store/views.hpp"
+
+namespace tutelle::hub {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kTool = "tutelle-hub";
+
+Result<Args> parse(const std::vector<std::string>& words, std::set<std::string> options) {
+  auto args = Args::parse(words);
+  if (!args) return args.error();
+  options.insert("dir");
+  Status only = args->only(options);
+  if (!only) return only.error();
+  if (!args->has("dir")) return make_error(ErrorCode::invalid_argument, "--dir is required");
+  if (!args->positional().empty()) {
+    return make_error(ErrorCode::invalid_argument, "unexpected '" + args->positional()[0] + "'");
+  }
+  return args;
+}
+
+void print(const json& value) {
+  std::cout << value.dump() << "\n";
+}
+
+int run_conflicts(const std::vector<std::string>& words) {
+  auto args = parse(words, {"scope"});
+  if (!args) return fail(kTool, args.error());
+  auto hub = Hub::open(*args->get("dir"));
+  if (!hub) return fail(kTool, hub.error());
+  auto txn = hub.value()->replica().begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  Status listed = store::for_each_conflict(hub.value()->replica(), txn.value(), print,
+                                           args->get("scope").value_or(""));
+  return listed ? 0 : fail(kTool, listed.error());
+}
+
+int run_duplicates(const std::vector<std::string>& words) {
+  auto args = parse(words, {"scope"});
+  if (!args) return fail(kTool, args.error());
+  auto hub = Hub::open(*args->get("dir"));
+  if (!hub) return fail(kTool, hub.error());
+  auto txn = hub.value()->replica().begin_read();
+  if (!txn) return fail(kTool, txn.error());
+  auto groups = store::duplicate_candidates(hub.value()->replica(), txn.value(),
+                                            args->get("scope").value_or(""));
+  if (!groups) return fail(kTool, groups.error());
+  for (const auto& group : groups.value()) print(group);
+  return 0;
+}
+
+int run_compact(const std::vector<std::string>& words) {
+  auto args = parse(words, {});
+  if (!args) return fail(kTool, args.error());
+  auto hub = Hub::open(*args->get("dir"));
+  if (!hub) return fail(kTool, hub.error());
+  auto writer = hub.value()->replica().begin_write();
+  if (!writer) return fail(kTool, writer.error());
+  auto dropped = writer->compact_tombstones();
+  if (!dropped) return fail(kTool, dropped.error());
+  auto left = writer->txn().count(hub.value()->replica().table("tombstones"));
+  if (!left) return fail(kTool, left.error());
+  Status committed = writer->commit();
+  if (!committed) return fail(kTool, committed.error());
+  print({{"tombstones_dropped", dropped.value()}, {"tombstones_left", left.value()}});
+  return 0;
+}
+
+}  // namespace
+
+std::map<std::string, Command> conflict_commands() {
+  return {
+      {"conflicts", {"conflicts --dir DIR [--scope S]", run_conflicts}},
+      {"duplicates", {"duplicates --dir DIR [--scope S]", run_duplicates}},
+      {"compact", {"compact --dir DIR", run_compact}},
+  };
+}
+
+}  // namespace tutelle::hub
