@@ -65,17 +65,6 @@ struct Options {
   bool keep = false;
 };
 
-Result<std::size_t> count_option(const Args& args, const std::string& name, std::size_t value) {
-  auto text = args.get(name);
-  if (!text) return value;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size() || value == 0) {
-    return make_error(ErrorCode::invalid_argument,
-                      "--" + name + ": '" + *text + "' is not a positive whole number");
-  }
-  return value;
-}
-
 Result<Options> parse_options(int argc, char** argv) {
   auto args = Args::parse(std::vector<std::string>(argv + 1, argv + argc), {"keep"});
   if (!args) return args.error();

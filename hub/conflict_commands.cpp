@@ -66,13 +66,11 @@ int run_compact(const std::vector<std::string>& words) {
   if (!hub) return fail(kTool, hub.error());
   auto writer = hub.value()->replica().begin_write();
   if (!writer) return fail(kTool, writer.error());
-  auto dropped = writer->compact_tombstones();
-  if (!dropped) return fail(kTool, dropped.error());
-  auto left = writer->txn().count(hub.value()->replica().table("tombstones"));
-  if (!left) return fail(kTool, left.error());
+  auto counts = writer->compact_and_count();
+  if (!counts) return fail(kTool, counts.error());
   Status committed = writer->commit();
   if (!committed) return fail(kTool, committed.error());
-  print({{"tombstones_dropped", dropped.value()}, {"tombstones_left", left.value()}});
+  print({{"tombstones_dropped", counts->first}, {"tombstones_left", counts->second}});
   return 0;
 }
 

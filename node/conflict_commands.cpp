@@ -163,13 +163,11 @@ int run_compact(const std::vector<std::string>& words) {
   if (!node) return fail(kTool, node.error());
   auto writer = node.value()->replica().begin_write();
   if (!writer) return fail(kTool, writer.error());
-  auto dropped = writer->compact_tombstones();
-  if (!dropped) return fail(kTool, dropped.error());
-  auto left = writer->txn().count(node.value()->replica().table("tombstones"));
-  if (!left) return fail(kTool, left.error());
+  auto counts = writer->compact_and_count();
+  if (!counts) return fail(kTool, counts.error());
   Status committed = writer->commit();
   if (!committed) return fail(kTool, committed.error());
-  return print({{"tombstones_dropped", dropped.value()}, {"tombstones_left", left.value()}});
+  return print({{"tombstones_dropped", counts->first}, {"tombstones_left", counts->second}});
 }
 
 }  // namespace

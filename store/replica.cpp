@@ -366,4 +366,12 @@ Result<std::size_t> Writer::compact_tombstones() {
   return dropped;
 }
 
+Result<std::pair<std::size_t, std::size_t>> Writer::compact_and_count() {
+  auto dropped = compact_tombstones();
+  if (!dropped) return dropped.error();
+  auto left = txn_.count(replica_.table("tombstones"));
+  if (!left) return left.error();
+  return std::pair{dropped.value(), left.value()};
+}
+
 }  // namespace tutelle::store

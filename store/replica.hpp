@@ -84,9 +84,11 @@ class Writer : public conflict::DotOracle {
   // Drops the tombstones whose changeset can no longer arrive (conflict/compaction.hpp): a
   // later changeset of the same origin was applied in the tombstone's scope. Returns how many.
   // REQUIRES: changesets were applied in the order the hub delivers them.
-  // TODO(cleanup): only `tutelle-node compact` and `tutelle-hub compact` call it; the sync
-  // client (once caught up) and the hub (after a refusal) should.
+  // `tutelle-node sync --once` calls it once caught up, and the compact commands do.
+  // TODO(cleanup): a serving node (once caught up) and the hub (after a refusal) should too.
   Result<std::size_t> compact_tombstones();
+  // compact_tombstones(), then the count of tombstones left; for the compact commands.
+  Result<std::pair<std::size_t, std::size_t>> compact_and_count();
 
  private:
   friend class Replica;
