@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/catalogue.hpp"
+
 namespace tutelle::hub {
 
 namespace {
@@ -17,6 +19,21 @@ std::string to_json(const Account& a) {
       .dump();
 }
 
+// `habilitation` with its perimeter spelt as a record id. Accounts made before tokens and
+// records agreed hold "researcher@<UAI>", a bare UAI: it becomes "researcher@uai:<UAI>".
+std::string with_record_perimeter(const std::string& habilitation) {
+  std::size_t at = habilitation.find('@');
+  if (at == std::string::npos || habilitation.find(':', at) != std::string::npos) {
+    return habilitation;
+  }
+  return habilitation.substr(0, at + 1) + establishment_id(habilitation.substr(at + 1));
+}
+
+std::vector<std::string> with_record_perimeters(std::vector<std::string> habilitations) {
+  for (auto& habilitation : habilitations) habilitation = with_record_perimeter(habilitation);
+  return habilitations;
+}
+
 Result<Account> account_from(std::string_view text) {
   json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded()) return make_error(ErrorCode::corrupt, "accounts: not JSON");
@@ -27,7 +44,7 @@ Result<Account> account_from(std::string_view text) {
                    doc.at("mail").get<std::string>(),
                    doc.at("display_name").get<std::string>(),
                    doc.at("status").get<std::string>(),
-                   doc.at("habilitations").get<std::vector<std::string>>(),
+                   with_record_perimeters(doc.at("habilitations").get<std::vector<std::string>>()),
                    doc.at("created_at").get<std::int64_t>(),
                    doc.at("decided_at").get<std::int64_t>()};
   } catch (const json::exception& error) {
@@ -56,7 +73,7 @@ Result<std::vector<Account>> scan_accounts(IdentityStore& store, Keep keep) {
 }  // namespace
 
 std::string researcher_in(const std::string& establishment) {
-  return "researcher@" + establishment;
+  return "researcher@" + establishment_id(establishment);
 }
 
 Result<Account> Accounts::on_login(const identity::Login& login, std::int64_t now) {

@@ -27,14 +27,14 @@ struct Account {
   std::string mail;
   std::string display_name;
   std::string status = "to_be_confirmed";
-  std::vector<std::string> habilitations;  // "profile@perimeter"
+  std::vector<std::string> habilitations;  // "profile@perimeter", e.g. "researcher@uai:0339901H"
   std::int64_t created_at = 0;
   std::int64_t decided_at = 0;  // when confirmed or rejected
 };
 
-// The habilitation an unknown person gets: the researcher profile in their establishment.
-// TODO(someday): profiles and perimeters come from the habilitations issue; the establishment's
-// UAI stands for its structure id until then.
+// The habilitation an unknown person gets: the researcher profile in their establishment,
+// spelt as habilitation records spell it, with the establishment's record id as perimeter:
+// "researcher@uai:<UAI>".
 std::string researcher_in(const std::string& establishment);
 
 class Accounts {

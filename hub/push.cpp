@@ -131,13 +131,15 @@ Result<PushOutcome> Hub::accept(const identity::VerifiedChangeset& verified) {
 Result<PushOutcome> Hub::push(const identity::PublicKey& session_key,
                               const std::string& establishment, std::string_view signed_bytes) {
   if (is_partner(establishment)) {
-    return PushOutcome{PushResult::refused,
-                       0,
-                       0,
-                       0,
-                       "",
-                       "a partner's node is read-only: the hub accepts no changeset from it",
-                       false};
+    // Only a broken or hostile node pushes here: the session ends, as for a forged origin.
+    return PushOutcome{
+        PushResult::refused,
+        0,
+        0,
+        0,
+        "",
+        "a partner's node is read-only: the hub accepts no changeset from " + establishment,
+        true};
   }
   auto verified = identity::verify_changeset(signed_bytes);
   if (!verified) {

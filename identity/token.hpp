@@ -5,7 +5,8 @@
 // Format: "tut1." base64url(CLAIMS) "." base64url(SIGNATURE), base64url without padding, where
 //   CLAIMS is a UTF-8 JSON object with exactly these members:
 //     "sub"  principal (eduPersonPrincipalName)      "est" establishment (UAI)
-//     "hab"  habilitations, "profile@perimeter" strings
+//     "hab"  habilitations, "profile@perimeter" strings, the perimeter a record id as in
+//            habilitation records: "researcher@uai:0339901H", "unit_director@rnsr:202199101G"
 //     "st"   account status: "active" or "to_be_confirmed"
 //     "aud"  who the token is for (a node id, or "tutelle")
 //     "iat"  issued at, Unix seconds    "exp" expires, Unix seconds (exclusive)

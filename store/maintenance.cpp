@@ -6,12 +6,34 @@ namespace tutelle::store {
 
 namespace {
 
-// The scope of a stored SignedChangeset, or "" if it does not decode.
-std::string scope_of(std::string_view signed_bytes) {
-  auto envelope = decode_signed(signed_bytes);
-  if (!envelope) return "";
-  auto body = decode_changeset_body(envelope->body);
-  return body ? body->scope : "";
+// Every key of `table` that starts with `scope` \0, without that prefix: the ids of by_home,
+// the changeset keys of by_scope.
+Result<std::vector<std::string>> keys_in_scope(const Txn& txn, const Table& table,
+                                               const std::string& scope) {
+  std::vector<std::string> keys;
+  std::string prefix = scope + '\0';
+  Status scanned = txn.scan(table, prefix, [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  if (!scanned) return scanned.error();
+  return keys;
+}
+
+// Erases the tombstones that `scope` left.
+// TODO(perf): the tombstones are scanned whole; compaction keeps them few.
+Status erase_tombstones(Txn& txn, const Table& tombstones, const std::string& scope) {
+  std::vector<std::string> keys;
+  Status scanned = txn.scan(tombstones, "", [&](std::string_view key, std::string_view left_by) {
+    if (left_by == scope) keys.emplace_back(key);
+    return true;
+  });
+  if (!scanned) return scanned;
+  for (const auto& key : keys) {
+    auto erased = txn.erase(tombstones, key);
+    if (!erased) return erased.error();
+  }
+  return {};
 }
 
 struct Stored {
@@ -57,37 +79,32 @@ Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope) {
   Txn& txn = writer->txn();
   PurgeSummary summary;
 
-  // TODO(perf): records and changesets are scanned whole; an index by scope would make a
-  // purge proportional to the scope.
-  std::vector<std::string> ids;
-  Status listed = replica.for_each_record(txn, "", [&](const RecordState& record) {
-    if (record.home == scope) ids.push_back(record.id);
-    return true;
-  });
-  if (!listed) return listed.error();
-  for (const auto& id : ids) {
+  auto ids = keys_in_scope(txn, replica.table("by_home"), scope);
+  if (!ids) return ids.error();
+  for (const auto& id : ids.value()) {
     auto record = writer->load(id);
     if (!record) return record.error();
+    if (!record.value()) continue;
     RecordState gone = *record.value();
     gone.fields.clear();
     writer->stage(std::move(gone));
   }
-  summary.records = ids.size();
+  summary.records = ids->size();
 
-  std::vector<std::string> keys;
-  Status scanned =
-      txn.scan(replica.table("changesets"), "", [&](std::string_view key, std::string_view bytes) {
-        if (scope_of(bytes) == scope) keys.emplace_back(key);
-        return true;
-      });
-  if (!scanned) return scanned.error();
-  for (const auto& key : keys) {
-    auto a = txn.erase(replica.table("changesets"), key);
-    auto b = txn.erase(replica.table("applied"), key);
-    if (!a) return a.error();
-    if (!b) return b.error();
+  auto keys = keys_in_scope(txn, replica.table("by_scope"), scope);
+  if (!keys) return keys.error();
+  for (const auto& key : keys.value()) {
+    for (const char* table : {"changesets", "applied"}) {
+      auto erased = txn.erase(replica.table(table), key);
+      if (!erased) return erased.error();
+    }
+    auto erased = txn.erase(replica.table("by_scope"), scope + '\0' + key);
+    if (!erased) return erased.error();
   }
-  summary.changesets = keys.size();
+  summary.changesets = keys->size();
+
+  Status forgotten = erase_tombstones(txn, replica.table("tombstones"), scope);
+  if (!forgotten) return forgotten.error();
   auto cursor = txn.erase(replica.table("meta"), "cursor:" + scope);
   if (!cursor) return cursor.error();
   Status committed = writer->commit();
@@ -117,7 +134,9 @@ Status roll_back_refused(Replica& replica, std::uint64_t seq, const std::string&
 
   auto kept = applied_changesets(replica, txn);
   if (!kept) return kept.error();
-  for (const char* table : {"records", "by_type", "by_ident", "tombstones"}) {
+  // TODO(perf): every record is rebuilt from every changeset; only the refused changeset's
+  // scope changes, but the outbox has no index by scope to find that scope's own changesets.
+  for (const char* table : {"records", "by_type", "by_ident", "by_home", "tombstones"}) {
     Status cleared = txn.clear(replica.table(table));
     if (!cleared) return cleared;
   }

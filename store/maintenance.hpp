@@ -15,8 +15,12 @@ struct PurgeSummary {
 };
 
 // Removes, in one transaction, every record whose home is `scope` (with its index entries),
-// every stored changeset of another origin in that scope (with its applied mark), and the
-// scope's cursor. The replica's own chain (outbox) stays: it is its own history.
+// every stored changeset of another origin in that scope (with its applied mark), the
+// tombstones the scope left and its cursor. The replica's own chain (outbox) stays: it is its
+// own history. Costs what the scope holds, through the indexes by_home and by_scope.
+// TODO(security): the pages this frees keep the scope's bytes in data.mdb until LMDB reuses
+// them; erasing them at rest needs the store rewritten from its live entries into a fresh file,
+// swapped in while no other process has the store open.
 Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope);
 
 // Marks the own changeset `seq` refused with `reason`, then rebuilds every record from the

@@ -9,8 +9,9 @@ namespace tutelle::store {
 namespace {
 
 const std::vector<std::string>& table_names() {
-  static const std::vector<std::string> names = {"records",    "by_type", "by_ident",   "outbox",
-                                                 "changesets", "applied", "tombstones", "meta"};
+  static const std::vector<std::string> names = {"records",    "by_type", "by_ident",   "by_home",
+                                                 "by_scope",   "outbox",  "changesets", "applied",
+                                                 "tombstones", "meta"};
   return names;
 }
 
@@ -28,6 +29,15 @@ std::string dot_key(const Dot& dot) {
 
 std::string type_key(const RecordState& record) {
   return record.type + '\0' + record.id;
+}
+
+std::string home_key(const RecordState& record) {
+  return record.home + '\0' + record.id;
+}
+
+// The by_scope key of the changeset stored under `key` in the changesets table.
+std::string scope_key(const std::string& scope, std::string_view key) {
+  return scope + '\0' + std::string(key);
 }
 
 std::string mark_bytes(const HashBytes& hash, bool refused) {
@@ -67,7 +77,49 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::filesystem::path& dir,
   if (!env) return env.error();
   std::unique_ptr<Replica> replica(new Replica());
   replica->env_ = std::move(env.value());
+  if (!options.read_only) {
+    Status filled = replica->fill_scope_indexes();
+    if (!filled) return filled.error().context("index by scope of " + dir.string());
+  }
   return replica;
+}
+
+// The indexes are complete or empty: every write since they exist keeps them, so an empty one
+// beside a non-empty table is a store from before them.
+Status Replica::fill_scope_indexes() {
+  auto writer = begin_write();
+  if (!writer) return writer.error();
+  Txn& txn = writer->txn();
+  auto homes = txn.count(table("by_home"));
+  auto records = txn.count(table("records"));
+  auto scopes = txn.count(table("by_scope"));
+  auto changesets = txn.count(table("changesets"));
+  for (const auto* counted : {&homes, &records, &scopes, &changesets}) {
+    if (!*counted) return counted->error();
+  }
+  if ((homes.value() > 0 || records.value() == 0) &&
+      (scopes.value() > 0 || changesets.value() == 0)) {
+    return {};  // aborted: nothing to fill
+  }
+
+  Status inner;
+  Status listed = for_each_record(txn, "", [&](const RecordState& record) {
+    inner = txn.put(table("by_home"), home_key(record), "");
+    return inner.ok();
+  });
+  if (listed) listed = inner;
+  if (!listed) return listed;
+  Status scanned =
+      txn.scan(table("changesets"), "", [&](std::string_view key, std::string_view bytes) {
+        auto envelope = decode_signed(bytes);
+        auto body =
+            envelope ? decode_changeset_body(envelope->body) : Result<Changeset>(envelope.error());
+        inner = body ? txn.put(table("by_scope"), scope_key(body->scope, key), "") : body.error();
+        return inner.ok();
+      });
+  if (scanned) scanned = inner;
+  if (!scanned) return scanned;
+  return txn.commit();
 }
 
 Result<Writer> Replica::begin_write() {
@@ -219,22 +271,29 @@ void Writer::stage(RecordState record) {
   }
 }
 
+Status Writer::store_changeset(const Changeset& changeset, std::string_view signed_bytes,
+                               bool own) {
+  if (own) return txn_.put(replica_.table("outbox"), encode_u64(changeset.seq), signed_bytes);
+  std::string key = changeset_key(changeset.origin, changeset.seq);
+  Status stored = txn_.put(replica_.table("changesets"), key, signed_bytes);
+  if (!stored) return stored;
+  return txn_.put(replica_.table("by_scope"), scope_key(changeset.scope, key), "");
+}
+
 Status Writer::log_applied(const Changeset& changeset, std::string_view signed_bytes,
                            const HashBytes& hash, bool own) {
-  std::string key = changeset_key(changeset.origin, changeset.seq);
-  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq), signed_bytes)
-                      : txn_.put(replica_.table("changesets"), key, signed_bytes);
+  Status stored = store_changeset(changeset, signed_bytes, own);
   if (!stored) return stored;
-  return txn_.put(replica_.table("applied"), key, mark_bytes(hash, false));
+  return txn_.put(replica_.table("applied"), changeset_key(changeset.origin, changeset.seq),
+                  mark_bytes(hash, false));
 }
 
 Status Writer::mark_refused(const Changeset& changeset, std::string_view signed_bytes,
                             const HashBytes& hash, bool own) {
-  std::string key = changeset_key(changeset.origin, changeset.seq);
-  Status stored = own ? txn_.put(replica_.table("outbox"), encode_u64(changeset.seq), signed_bytes)
-                      : txn_.put(replica_.table("changesets"), key, signed_bytes);
+  Status stored = store_changeset(changeset, signed_bytes, own);
   if (!stored) return stored;
-  return txn_.put(replica_.table("applied"), key, mark_bytes(hash, true));
+  return txn_.put(replica_.table("applied"), changeset_key(changeset.origin, changeset.seq),
+                  mark_bytes(hash, true));
 }
 
 Result<std::optional<std::string>> Writer::meta(const std::string& name) {
@@ -264,8 +323,16 @@ Status Writer::update_indexes(const std::optional<RecordState>& before, const Re
     auto erased = txn_.erase(replica_.table("by_type"), type_key(*before));
     if (!erased) return erased.error();
   }
-  if (!before && after != nullptr) return txn_.put(replica_.table("by_type"), type_key(*after), "");
-  return {};
+  if (!before && after != nullptr) {
+    Status put = txn_.put(replica_.table("by_type"), type_key(*after), "");
+    if (!put) return put;
+  }
+  if (before && after && before->home == after->home) return {};
+  if (before) {
+    auto erased = txn_.erase(replica_.table("by_home"), home_key(*before));
+    if (!erased) return erased.error();
+  }
+  return after ? txn_.put(replica_.table("by_home"), home_key(*after), "") : Status{};
 }
 
 Status Writer::write_record(const std::string& id) {

@@ -9,6 +9,9 @@
 //                                                     share one: duplicate candidates); a record
 //                                                     whose id is that kind:value is not listed
 //                                                     here: its id finds it
+//   by_home     home \0 id → ""                       the index by scope (a record's home never
+//                                                     changes)
+//   by_scope    scope \0 origin (32) seq (8 BE) → ""   the changesets table's index by scope
 //   outbox      seq (8 bytes BE) → SignedChangeset     this replica's own changesets, in order
 //   changesets  origin (32) seq (8 BE) → SignedChangeset   every other changeset applied
 //   applied     origin (32) seq (8 BE) → hash (32) status (1)   what was applied, or refused
@@ -16,7 +19,7 @@
 //                                                     arrived, with the scope that did it
 //   meta        name → value                          settings and counters (see meta_*)
 //
-// A changeset, its effect on records and on both indexes are written in one write transaction:
+// A changeset, its effect on records and on the indexes are written in one write transaction:
 // they commit together or not at all.
 
 #include <map>
@@ -97,6 +100,8 @@ class Writer : public conflict::DotOracle {
   Result<std::optional<RecordState>*> cached(const std::string& id);
   Status write_record(const std::string& id);
   Status update_indexes(const std::optional<RecordState>& before, const RecordState* after);
+  // Puts a changeset in the outbox (own) or in changesets and by_scope.
+  Status store_changeset(const Changeset& changeset, std::string_view signed_bytes, bool own);
   // Adds to `frontier` the scope and seq of every changeset of `origin` applied here.
   Status observe_origin(conflict::Frontier& frontier, const KeyBytes& origin);
 
@@ -113,6 +118,7 @@ class Writer : public conflict::DotOracle {
 class Replica {
  public:
   // `extra_tables`: tables of the caller's own (the hub's log, for one), opened beside ours.
+  // A store written before by_home and by_scope existed gets them filled here, once.
   static Result<std::unique_ptr<Replica>> open(const std::filesystem::path& dir,
                                                EnvironmentOptions options = {},
                                                const std::vector<std::string>& extra_tables = {});
@@ -134,6 +140,8 @@ class Replica {
   const Table& table(const std::string& name) const { return env_->table(name); }
 
  private:
+  Status fill_scope_indexes();
+
   std::unique_ptr<Environment> env_;
 };
 

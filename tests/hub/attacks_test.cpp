@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -157,6 +158,53 @@ void unverifiable_push_is_refused(const Federation& f, const std::string& bytes)
   f.wait_for_log("WARNING hub: refused a changeset: changeset signature does not verify");
   CHECK(hub_state(f) == before);
   other_node_is_served(f);
+}
+
+const char* kUnit = "rnsr:202199101G";
+
+// A changeset that `keys` signed, creating a project in `scope`: valid in every way but its
+// origin's right to write.
+std::string project_signed_by(const identity::KeyPair& keys, const std::string& scope) {
+  Changeset changeset;
+  changeset.origin = keys.public_key;
+  changeset.seq = 1;
+  changeset.hlc = static_cast<std::uint64_t>(std::time(nullptr)) << 16;
+  changeset.author = "reader@anr.example";
+  changeset.scope = scope;
+  changeset.operations.push_back(Operation{OpKind::set,
+                                           "project:partner-push",
+                                           "project",
+                                           "title",
+                                           Value{std::string("Pushed-By-Partner")},
+                                           {}});
+  return identity::sign_changeset(keys, changeset).first;
+}
+
+// A live session of the node at `dir`: authenticated, pulled and caught up.
+std::unique_ptr<RawClient> live_session(const Federation& f, const std::string& dir) {
+  auto client = authenticated(f, node_keys(dir));
+  REQUIRE(client->send_frame(net::pull_message({})).ok());
+  for (;;) {
+    auto message = client->receive();
+    INFO(error_text(message));
+    REQUIRE(message.ok());
+    if (message->kind == net::SyncMessage::Kind::caught_up) return client;
+  }
+}
+
+// The origin of each changeset of the next frame `client` receives, which must be a deliver.
+std::vector<std::string> next_delivered_origins(RawClient& client) {
+  auto message = client.receive();
+  INFO(error_text(message));
+  REQUIRE(message.ok());
+  REQUIRE(message->kind == net::SyncMessage::Kind::deliver);
+  std::vector<std::string> origins;
+  for (const auto& entry : message->entries) {
+    auto envelope = decode_signed(entry.changeset);
+    REQUIRE(envelope.ok());
+    origins.push_back(identity::to_hex(envelope->origin));
+  }
+  return origins;
 }
 
 }  // namespace
@@ -377,4 +425,37 @@ TEST_CASE("a node killed with SIGKILL mid-push loses nothing and sends nothing t
   CHECK(run_json({node_bin(), "status", "--dir", f.a})["outbox"] == 0);
   f.sync(f.b);
   CHECK(f.digest(f.a) == f.digest(f.b));
+}
+
+TEST_CASE("a partner's node that pushes a validly signed changeset is refused by the hub") {
+  Federation f;
+  f.put(f.a, {"structure", "rnsr=202199101G", "kind=unit", "name=Laboratoire",
+              "lead_tutelle=uai:0339901H", "tutelles+=uai:0339901H", "tutelles+=uai:0759901E"});
+  f.sync(f.a);
+  f.hub_json("share", {"--scope", kUnit, "--partner", "anr"});
+  identity::KeyPair partner = node_keys(f.partner_node("anr"));
+  auto watching = live_session(f, f.b);
+  HubState before = hub_state(f);
+  std::size_t logged = f.hub_lines("log").size();
+
+  auto client = authenticated(f, partner);
+  auto ack = client->push(project_signed_by(partner, kUnit));
+  REQUIRE(ack.ok());
+  CHECK(ack->outcome == net::AckOutcome::refused);
+  CHECK_THAT(ack->reason, Contains("partner:anr") && Contains("read-only"));
+  require_closed_by_hub(*client);
+  f.wait_for_log("WARNING hub: closing 127.0.0.1:");
+  f.wait_for_log("no changeset from partner:anr");
+  CHECK(hub_state(f) == before);
+  CHECK(f.hub_lines("log").size() == logged);
+
+  // What b's live session gets next is a's edit, pushed after: the partner's was never sent.
+  f.put(f.a, {"project", "title=After", "lead_structure=" + std::string(kUnit)});
+  f.sync(f.a);
+  CHECK(next_delivered_origins(*watching) ==
+        std::vector<std::string>{identity::to_hex(node_keys(f.a).public_key)});
+  f.sync(f.b);
+  auto held = run({node_bin(), "get", "--dir", f.b, "project:partner-push"});
+  CHECK(held.exit_code != 0);
+  other_node_is_served(f);
 }

@@ -94,6 +94,15 @@ void Federation::wait_for_log(const std::string& text) const {
   wait_for([&] { return hub_log().find(text) != std::string::npos; });
 }
 
+std::string Federation::partner_node(const std::string& name) const {
+  std::string node = (dir / ("partner-" + name)).string();
+  json made = run_json({node_bin(), "init", "--dir", node, "--partner", name});
+  hub_json("enroll", {"--partner", name, "--key", made["public_key"]});
+  run_json({node_bin(), "join", "--dir", node, "--hub", "127.0.0.1:" + std::to_string(port),
+            "--fingerprint", fingerprint});
+  return node;
+}
+
 json Federation::sync(const std::string& node) const {
   return run_json({node_bin(), "sync", "--dir", node, "--once"});
 }

@@ -58,6 +58,10 @@ struct Federation {
   // Waits until the hub's log holds `text`; fails the test after kPatience.
   void wait_for_log(const std::string& text) const;
 
+  // A partner's read-only node (`init --partner NAME`), enrolled at the hub and joined to it;
+  // gives its directory. REQUIRES: the hub listens.
+  std::string partner_node(const std::string& name) const;
+
   nlohmann::json sync(const std::string& node) const;
   std::string digest(const std::string& node) const;
   void put(const std::string& node, std::vector<std::string> words) const;

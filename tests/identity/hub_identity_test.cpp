@@ -169,7 +169,7 @@ TEST_CASE(
   CHECK(claims->principal == "alice@univ-test.fr");
   CHECK(claims->establishment == kUai);
   CHECK(claims->status == "to_be_confirmed");
-  CHECK(claims->habilitations == std::vector<std::string>{"researcher@0751234A"});
+  CHECK(claims->habilitations == std::vector<std::string>{"researcher@uai:0751234A"});
 
   auto pending = live.accounts().pending(kUai);
   REQUIRE(pending.ok());
@@ -216,7 +216,7 @@ TEST_CASE("a known person gets the habilitations their account holds") {
   auto created = accounts.on_login(login_of("bob@univ-test.fr", kUai), 100);
   REQUIRE(created.ok());
   CHECK(created->status == "to_be_confirmed");
-  CHECK(created->habilitations == std::vector<std::string>{"researcher@0751234A"});
+  CHECK(created->habilitations == std::vector<std::string>{"researcher@uai:0751234A"});
   REQUIRE(accounts.confirm("bob@univ-test.fr", kUai, 200).ok());
   auto again = accounts.on_login(login_of("bob@univ-test.fr", kUai), 300);
   REQUIRE(again.ok());
@@ -248,5 +248,27 @@ TEST_CASE("the hub's ledger admits an assertion once and a request once") {
   CHECK((*store)->seen_assertion("_a1").value());
   CHECK((*store)->find_request("_r1").value()->answered);
   CHECK_FALSE((*store)->admit("_r1", "_a2", 1000, 200).ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an account stored with a bare UAI as perimeter is read with the record id spelling") {
+  auto dir = fresh_dir("accounts-bare-uai");
+  auto store = hub::IdentityStore::open(dir);
+  REQUIRE(store.ok());
+  auto txn = (*store)->environment().begin_write();
+  REQUIRE(txn.ok());
+  std::string stored = R"({"principal":"bob@univ-test.fr","establishment":"0751234A","idp":"x",)"
+                       R"("mail":"","display_name":"","status":"active",)"
+                       R"("habilitations":["researcher@0751234A","unit_director@rnsr:202199101G"],)"
+                       R"("created_at":1,"decided_at":2})";
+  REQUIRE(txn->put((*store)->environment().table("accounts"), "bob@univ-test.fr", stored).ok());
+  REQUIRE(txn->commit().ok());
+
+  hub::Accounts accounts(**store);
+  auto found = accounts.find("bob@univ-test.fr");
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK(found->value().habilitations ==
+        std::vector<std::string>{"researcher@uai:0751234A", "unit_director@rnsr:202199101G"});
   std::filesystem::remove_all(dir);
 }

@@ -19,8 +19,8 @@ struct Hub {
 };
 
 SessionClaims alice(std::int64_t now = 1000) {
-  return new_claims("alice@univ-test.fr", "0751234A", {"researcher@0751234A"}, "to_be_confirmed",
-                    "node-1", now, 900);
+  return new_claims("alice@univ-test.fr", "0751234A", {"researcher@uai:0751234A"},
+                    "to_be_confirmed", "node-1", now, 900);
 }
 
 std::string refusal(const Result<SessionClaims>& result) {
@@ -37,7 +37,7 @@ TEST_CASE("a token issued by the hub is accepted by a node with every claim") {
   REQUIRE(claims.ok());
   CHECK(claims->principal == "alice@univ-test.fr");
   CHECK(claims->establishment == "0751234A");
-  CHECK(claims->habilitations == std::vector<std::string>{"researcher@0751234A"});
+  CHECK(claims->habilitations == std::vector<std::string>{"researcher@uai:0751234A"});
   CHECK(claims->status == "to_be_confirmed");
   CHECK(claims->issued_at == 1000);
   CHECK(claims->expires == 1900);
