@@ -132,7 +132,7 @@ GeneratedRecord RecordGenerator::next() {
 }
 
 std::string RecordGenerator::date(int first_year, int years) {
-  char text[16];
+  char text[40];  // room for any int, so that -Wformat-truncation holds
   int year = first_year + static_cast<int>(pick(static_cast<std::size_t>(years)));
   // Days up to 28 are valid in every month.
   std::snprintf(text, sizeof text, "%04d-%02d-%02d", year, 1 + static_cast<int>(pick(12)),
