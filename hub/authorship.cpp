@@ -7,21 +7,16 @@
 
 namespace tutelle::hub {
 
-Status Hub::check_author(const Changeset& changeset) {
-  auto txn = replica_->begin_read();
-  if (!txn) return txn.error();
-  auto info = node_info(txn.value(), changeset.origin);
-  if (!info) return info.error();
-
+Status Hub::check_author(const store::Txn& txn, const Changeset& changeset,
+                         const std::optional<NodeInfo>& info) {
   std::vector<identity::Habilitation> implicit;
-  if (info.value() && !info.value()->steward.empty() && info.value()->steward == changeset.author) {
-    implicit.push_back(identity::steward_habilitation(info.value()->establishment));
+  if (info && !info->steward.empty() && info->steward == changeset.author) {
+    implicit.push_back(identity::steward_habilitation(info->establishment));
   }
-  const store::Txn& reading = txn.value();
   identity::ReplicaLookup lookup(
-      [&](const std::string& id) { return replica_->get(reading, id); },
+      [&](const std::string& id) { return replica_->get(txn, id); },
       [&](const std::string& type, const identity::ReplicaLookup::Visit& visit) {
-        return replica_->for_each_record(reading, type, visit);
+        return replica_->for_each_record(txn, type, visit);
       });
   return lookup.check(changeset, std::move(implicit));
 }

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -68,10 +69,14 @@ class Hub {
   Result<std::string> enrolled(const identity::PublicKey& key);
   Status touch(const identity::PublicKey& key);
 
-  // Verifies and, if it may, accepts one changeset pushed by the node `session_key` enrolled
-  // for `establishment`. Every refusal says why.
-  Result<PushOutcome> push(const identity::PublicKey& session_key, const std::string& establishment,
-                           std::string_view signed_bytes);
+  // Verifies and, where it may, accepts a window of changesets pushed in this order by the node
+  // `session_key` enrolled for `establishment` (hub/push.cpp). Each gets the outcome it would
+  // get pushed alone after the ones before it; every refusal says why. The outcomes come back
+  // once all they say is committed, most often in one write transaction. The first outcome
+  // that closes the session is the last one: the changesets after it are not looked at.
+  Result<std::vector<PushOutcome>> push_window(const identity::PublicKey& session_key,
+                                               const std::string& establishment,
+                                               const std::vector<std::string>& signed_bytes);
   Result<std::uint64_t> head_seq(const KeyBytes& origin);
 
   // The scopes a reader reads. An establishment: its own, every establishment's (the directory
@@ -107,12 +112,30 @@ class Hub {
   void refresh_scope(const store::Txn& txn, const std::string& scope);
   Result<std::optional<NodeInfo>> node_info(const store::Txn& txn, const identity::PublicKey& key);
   Status put_node(store::Writer& writer, const identity::PublicKey& key, const NodeInfo& info);
-  Result<PushOutcome> refuse(const identity::VerifiedChangeset& verified, std::string reason);
-  Result<PushOutcome> quarantine(const identity::PublicKey& origin, std::uint64_t seq,
-                                 std::string reason);
-  Result<PushOutcome> accept(const identity::VerifiedChangeset& verified);
-  // Whether the changeset's author holds habilitations that allow all of it (hub/authorship.cpp).
-  Status check_author(const Changeset& changeset);
+  // The steps of push_window (hub/push.cpp): a Segment is one write transaction over a run of
+  // the window's changesets.
+  struct Pushed;
+  struct Segment;
+  struct SegmentRun;
+  Result<SegmentRun> run_segment(const identity::PublicKey& session_key,
+                                 const std::string& establishment, std::vector<Pushed>& window,
+                                 std::size_t begin, std::size_t end);
+  Result<PushOutcome> admit(Segment& segment, const identity::PublicKey& session_key,
+                            const std::string& establishment, const Pushed& pushed);
+  Result<std::optional<PushOutcome>> check_chain(Segment& segment,
+                                                 const identity::VerifiedChangeset& verified);
+  Result<std::optional<std::string>> refusal(Segment& segment, const std::string& establishment,
+                                             const Changeset& changeset,
+                                             const std::optional<NodeInfo>& info);
+  Result<PushOutcome> refuse(Segment& segment, const identity::VerifiedChangeset& verified,
+                             std::string reason);
+  Result<PushOutcome> quarantine(Segment& segment, const identity::PublicKey& origin,
+                                 std::uint64_t seq, std::string reason);
+  Result<PushOutcome> accept(Segment& segment, const identity::VerifiedChangeset& verified);
+  // Whether the changeset's author holds habilitations that allow all of it, read in `txn`;
+  // `info` is its origin's enrolment (hub/authorship.cpp).
+  Status check_author(const store::Txn& txn, const Changeset& changeset,
+                      const std::optional<NodeInfo>& info);
 
   std::filesystem::path dir_;
   identity::KeyPair keys_;

@@ -19,8 +19,32 @@ namespace {
 // Changesets per deliver frame while catching up.
 constexpr std::size_t kBacklogBatch = 256;
 
+// At most this many pushes decided in one write transaction (Hub::push_window).
+constexpr std::size_t kPushWindow = 256;
+
+// Frames joined into one write by the session's writer, up to about this many bytes.
+constexpr std::size_t kJoinedWrite = 64 * 1024;
+
 net::AckOutcome ack_outcome(PushResult result) {
   return static_cast<net::AckOutcome>(static_cast<int>(result));
+}
+
+// Sends the frames at the front of `queue` and takes them off: one large frame alone (its size
+// checked against the limit), or the small ones that come first joined in one write of about
+// kJoinedWrite bytes at most.
+asio::awaitable<Status> send_front(net::Connection& connection, std::deque<std::string>& queue) {
+  if (queue.front().size() > net::kCoalescedWrite) {
+    std::string frame = std::move(queue.front());
+    queue.pop_front();
+    co_return co_await connection.write_frame(frame);
+  }
+  std::string frames;
+  while (!queue.empty() && queue.front().size() <= net::kCoalescedWrite &&
+         frames.size() + queue.front().size() <= kJoinedWrite) {
+    net::append_frame(frames, queue.front());
+    queue.pop_front();
+  }
+  co_return co_await connection.write_frames(frames);
 }
 
 }  // namespace
@@ -59,16 +83,17 @@ void SyncServer::enqueue(Session& session, std::string frame) {
 
 void SyncServer::forward(const Session& origin, const PushOutcome& outcome,
                          const std::string& bytes) {
-  auto envelope = decode_signed(bytes);
-  auto changeset =
-      envelope ? decode_changeset_body(envelope->body) : Result<Changeset>(envelope.error());
-  if (!changeset) return;
+  std::optional<Result<Changeset>> changeset;  // decoded for the first partner that reads it
   for (const auto& session : sessions_) {
     if (session.get() == &origin || !session->live) continue;
     if (session->scopes.count(outcome.scope) == 0) continue;  // refresh_scopes() adds new ones
-    if (Hub::is_partner(session->establishment) &&
-        !hub_.may_read(session->establishment, changeset.value())) {
-      continue;
+    if (Hub::is_partner(session->establishment)) {
+      if (!changeset) {
+        auto envelope = decode_signed(bytes);
+        changeset =
+            envelope ? decode_changeset_body(envelope->body) : Result<Changeset>(envelope.error());
+      }
+      if (!*changeset || !hub_.may_read(session->establishment, changeset->value())) continue;
     }
     enqueue(*session, net::deliver_message({{outcome.hub_seq, outcome.scope, bytes}}));
   }
@@ -133,9 +158,7 @@ asio::awaitable<void> SyncServer::writer(std::shared_ptr<net::Connection> connec
                                          std::shared_ptr<Session> session) {
   for (;;) {
     while (!session->queue.empty()) {
-      std::string frame = std::move(session->queue.front());
-      session->queue.pop_front();
-      Status sent = co_await connection->write_frame(frame);
+      Status sent = co_await send_front(*connection, session->queue);
       if (!sent) {
         // The reader may be past its last read and never see the end: say it here.
         if (!session->closed) {
@@ -172,6 +195,80 @@ asio::awaitable<Status> SyncServer::send_backlog(
   co_return Status{};
 }
 
+asio::awaitable<std::optional<net::SyncMessage>> SyncServer::read_message(
+    net::Connection& connection, Session& session) {
+  // TODO(robustness): no timeout inside a frame; a peer that sends a length and stalls holds
+  // its session until TCP gives up. Idle time between frames is normal for a live node.
+  auto frame = co_await connection.read_frame();
+  if (!frame) {
+    // A peer gone is ordinary; a frame refused unread (oversized) is the peer's fault. A
+    // session the writer ended was logged there.
+    if (session.closed) co_return std::nullopt;
+    if (frame.error().code == ErrorCode::network) {
+      log::info("hub", "session with " + session.peer + " ended: " + frame.error().message);
+    } else {
+      log::warning("hub", "refused a frame from " + session.peer + ": " + frame.error().message);
+    }
+    co_return std::nullopt;
+  }
+  auto message = net::read_sync_message(frame.value(), "a frame from " + session.peer);
+  if (!message) {
+    log::warning("hub", "refused a frame from " + session.peer + ": " + message.error().message);
+    co_return std::nullopt;
+  }
+  co_return std::move(message.value());
+}
+
+asio::awaitable<bool> SyncServer::gather_pushes(net::Connection& connection, Session& session,
+                                                std::vector<std::string>& window,
+                                                std::optional<net::SyncMessage>& held) {
+  while (window.size() < kPushWindow && connection.input_waiting()) {
+    auto next = co_await read_message(connection, session);
+    if (!next) co_return false;
+    if (next->kind != net::SyncMessage::Kind::push) {
+      held = std::move(next);
+      co_return true;
+    }
+    window.push_back(std::move(next->changeset));
+  }
+  co_return true;
+}
+
+bool SyncServer::accept_pushes(Session& session, const std::vector<std::string>& window) {
+  auto outcomes = hub_.push_window(session.key, session.establishment, window);
+  if (!outcomes) {
+    log::error("hub", "push from " + session.peer + ": " + outcomes.error().message);
+    return false;
+  }
+  for (std::size_t i = 0; i < outcomes->size(); ++i) {
+    const PushOutcome& outcome = outcomes.value()[i];
+    enqueue(session, net::ack_message(outcome.seq, ack_outcome(outcome.result), outcome.reason,
+                                      outcome.expected, outcome.hub_seq));
+    if (outcome.result == PushResult::accepted) forward(session, outcome, window[i]);
+    if (outcome.close) {
+      log::warning("hub", "closing " + session.peer + ": " + outcome.reason);
+      return false;
+    }
+  }
+  return true;
+}
+
+asio::awaitable<bool> SyncServer::handle(std::shared_ptr<Session> session,
+                                         const net::SyncMessage& message) {
+  if (message.kind == net::SyncMessage::Kind::pull) {
+    Status sent = co_await send_backlog(session, message.cursors);
+    co_return sent.ok();
+  }
+  if (message.kind == net::SyncMessage::Kind::dropped) {
+    Status recorded = hub_.record_purge(session->key, message.scope);
+    log::info("hub", session->peer + " confirmed the purge of " + message.scope);
+    if (!recorded) log::error("hub", "purge confirmation: " + recorded.error().message);
+    co_return true;
+  }
+  log::warning("hub", "unexpected message from " + session->peer);
+  co_return false;
+}
+
 asio::awaitable<void> SyncServer::serve(net::Connection accepted) {
   auto shared = std::make_shared<net::Connection>(std::move(accepted));
   net::Connection& connection = *shared;
@@ -195,53 +292,25 @@ asio::awaitable<void> SyncServer::serve(net::Connection accepted) {
   enqueue(*session, net::head_message(head ? head.value() : 0));
   asio::co_spawn(connection.get_executor(), writer(shared, session), asio::detached);
 
+  std::optional<net::SyncMessage> held;  // read while a window of pushes was gathered
   while (!session->closed) {
-    // TODO(robustness): no timeout inside a frame; a peer that sends a length and stalls holds
-    // its session until TCP gives up. Idle time between frames is normal for a live node.
-    auto frame = co_await connection.read_frame();
-    if (!frame) {
-      // A peer gone is ordinary; a frame refused unread (oversized) is the peer's fault. A
-      // session the writer ended was logged there.
-      if (session->closed) break;
-      if (frame.error().code == ErrorCode::network) {
-        log::info("hub", "session with " + session->peer + " ended: " + frame.error().message);
-      } else {
-        log::warning("hub", "refused a frame from " + session->peer + ": " + frame.error().message);
-      }
-      break;
+    std::optional<net::SyncMessage> message;
+    if (held) {
+      message = std::move(held);
+      held.reset();
+    } else {
+      message = co_await read_message(connection, *session);
     }
-    auto message = net::read_sync_message(frame.value(), "a frame from " + session->peer);
-    if (!message) {
-      log::warning("hub", "refused a frame from " + session->peer + ": " + message.error().message);
-      break;
-    }
-    if (message->kind == net::SyncMessage::Kind::pull) {
-      Status sent = co_await send_backlog(session, message->cursors);
-      if (!sent) break;
+    if (!message) break;
+    if (message->kind == net::SyncMessage::Kind::push) {
+      std::vector<std::string> window;
+      window.push_back(std::move(message->changeset));
+      bool more = co_await gather_pushes(connection, *session, window, held);
+      if (!accept_pushes(*session, window) || !more) break;
       continue;
     }
-    if (message->kind == net::SyncMessage::Kind::dropped) {
-      Status recorded = hub_.record_purge(session->key, message->scope);
-      log::info("hub", session->peer + " confirmed the purge of " + message->scope);
-      if (!recorded) log::error("hub", "purge confirmation: " + recorded.error().message);
-      continue;
-    }
-    if (message->kind != net::SyncMessage::Kind::push) {
-      log::warning("hub", "unexpected message from " + session->peer);
-      break;
-    }
-    auto outcome = hub_.push(session->key, session->establishment, message->changeset);
-    if (!outcome) {
-      log::error("hub", "push from " + session->peer + ": " + outcome.error().message);
-      break;
-    }
-    enqueue(*session, net::ack_message(outcome->seq, ack_outcome(outcome->result), outcome->reason,
-                                       outcome->expected, outcome->hub_seq));
-    if (outcome->result == PushResult::accepted) forward(*session, *outcome, message->changeset);
-    if (outcome->close) {
-      log::warning("hub", "closing " + session->peer + ": " + outcome->reason);
-      break;
-    }
+    bool handled = co_await handle(session, message.value());
+    if (!handled) break;
   }
   session->closed = true;
   session->wake.cancel();

@@ -10,10 +10,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "hub/hub.hpp"
 #include "net/connection.hpp"
+#include "net/sync_messages.hpp"
 
 namespace tutelle::hub {
 
@@ -45,6 +48,20 @@ class SyncServer {
                                       std::shared_ptr<Session> session);
   boost::asio::awaitable<Status> send_backlog(std::shared_ptr<Session> session,
                                               const std::map<std::string, std::uint64_t>& cursors);
+  // The next message from the peer; nullopt (logged) when the session ends.
+  boost::asio::awaitable<std::optional<net::SyncMessage>> read_message(net::Connection& connection,
+                                                                       Session& session);
+  // Adds to `window` the pushes whose bytes have arrived already, up to a limit: a window is
+  // decided in one transaction and answered in one write. A message of another kind ends it and
+  // is left in `held`. False: the session ended while reading.
+  boost::asio::awaitable<bool> gather_pushes(net::Connection& connection, Session& session,
+                                             std::vector<std::string>& window,
+                                             std::optional<net::SyncMessage>& held);
+  // Decides the window, queues its acks and forwards what was accepted. False: end the session.
+  bool accept_pushes(Session& session, const std::vector<std::string>& window);
+  // A pull, a purge confirmation; anything else is refused. False: end the session.
+  boost::asio::awaitable<bool> handle(std::shared_ptr<Session> session,
+                                      const net::SyncMessage& message);
   void enqueue(Session& session, std::string frame);
   // Brings each live session's scopes up to date: history for a scope it may now read, a drop
   // for one it no longer may. Runs on a timer, since shares and tutelles change while serving.

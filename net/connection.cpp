@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -113,6 +114,20 @@ awaitable<Result<std::string>> Connection::read_frame(std::chrono::milliseconds 
 
 awaitable<Status> Connection::write_frame(std::string_view payload) {
   return net::write_frame(*stream_, payload, peer_, frame_limit_);
+}
+
+awaitable<Status> Connection::write_frames(std::string_view frames) {
+  return net::write_frames(*stream_, frames, peer_);
+}
+
+bool Connection::input_waiting() const {
+  SSL* ssl = stream_->native_handle();
+  if (SSL_has_pending(ssl) == 1) return true;
+  BIO* encrypted = SSL_get_rbio(ssl);
+  if (encrypted != nullptr && BIO_ctrl_pending(encrypted) > 0) return true;
+  boost::system::error_code ec;
+  std::size_t available = stream_->lowest_layer().available(ec);
+  return !ec && available > 0;
 }
 
 awaitable<void> Connection::close() {

@@ -72,6 +72,15 @@ class Connection {
 
   // REQUIRES: `payload` stays valid until the write completes.
   boost::asio::awaitable<Status> write_frame(std::string_view payload);
+  // Several frames joined by append_frame() (frame.hpp), in one write.
+  // REQUIRES: `frames` stays valid until the write completes; each frame is within the limit.
+  boost::asio::awaitable<Status> write_frames(std::string_view frames);
+
+  // Whether bytes that follow the last frame read have arrived already: in OpenSSL (decrypted
+  // or not) or in the socket. A read may still wait, for the rest of a frame; and this may say
+  // false while Asio holds some in its own buffer. For batching what a peer has sent, never
+  // for correctness.
+  bool input_waiting() const;
 
   // Sends TLS close_notify, waits a little for the peer's, then closes the socket. Never
   // fails: a peer already gone is what closing wanted. No other operation may be in progress.

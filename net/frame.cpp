@@ -4,6 +4,16 @@
 
 #include <boost/asio/error.hpp>
 
+namespace tutelle::net {
+
+void append_frame(std::string& out, std::string_view payload) {
+  auto header = detail::encode_frame_length(static_cast<std::uint32_t>(payload.size()));
+  out.append(header.begin(), header.end());
+  out.append(payload);
+}
+
+}  // namespace tutelle::net
+
 namespace tutelle::net::detail {
 
 std::array<unsigned char, kFrameHeaderSize> encode_frame_length(std::uint32_t length) {

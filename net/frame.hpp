@@ -60,10 +60,14 @@ Error oversized_frame_error(std::size_t length, std::size_t limit, std::string_v
 Error oversized_write_error(std::size_t length, std::size_t limit, std::string_view peer);
 Error timed_out_error(std::string_view what, std::chrono::milliseconds timeout);
 
+}  // namespace detail
+
 // Payloads up to this size go out with their length in one buffer, so in one TLS record.
 inline constexpr std::size_t kCoalescedWrite = 16 * 1024;
 
-}  // namespace detail
+// Appends `payload` to `out` as one frame, its length first, so that several frames go out in
+// one write (write_frames). REQUIRES: `payload` is within the limit of the stream it is for.
+void append_frame(std::string& out, std::string_view payload);
 
 // Reads one frame's payload from `stream`. `peer` names the other end in errors.
 template <typename AsyncStream>
@@ -99,9 +103,9 @@ boost::asio::awaitable<Status> write_frame(AsyncStream& stream, std::string_view
 
   auto header = detail::encode_frame_length(static_cast<std::uint32_t>(payload.size()));
   boost::system::error_code ec;
-  if (payload.size() <= detail::kCoalescedWrite) {
-    std::string joined(header.begin(), header.end());
-    joined.append(payload);
+  if (payload.size() <= kCoalescedWrite) {
+    std::string joined;
+    append_frame(joined, payload);
     co_await asio::async_write(stream, asio::buffer(joined),
                                asio::redirect_error(asio::use_awaitable, ec));
   } else {
@@ -109,6 +113,19 @@ boost::asio::awaitable<Status> write_frame(AsyncStream& stream, std::string_view
     co_await asio::async_write(stream, parts, asio::redirect_error(asio::use_awaitable, ec));
   }
   if (ec) co_return network_error(ec, "write a frame to", peer);
+  co_return Status{};
+}
+
+// Writes `frames`, whole frames that append_frame() joined, in one write: the frames a peer
+// has waiting go out in as few TLS records and system calls as they fit in.
+template <typename AsyncStream>
+boost::asio::awaitable<Status> write_frames(AsyncStream& stream, std::string_view frames,
+                                            std::string peer) {
+  namespace asio = boost::asio;
+  boost::system::error_code ec;
+  co_await asio::async_write(stream, asio::buffer(frames.data(), frames.size()),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return network_error(ec, "write frames to", peer);
   co_return Status{};
 }
 

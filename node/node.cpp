@@ -5,6 +5,8 @@
 
 #include "conflict/merge.hpp"
 #include "identity/changeset_signature.hpp"
+#include "net/log.hpp"
+#include "node/outbox_watch.hpp"
 #include "protocol/codec.hpp"
 
 namespace tutelle::node {
@@ -502,6 +504,10 @@ Result<BatchSummary> LocalBatch::commit() {
   Status committed = writer_.commit();
   if (!committed) return committed.error();
   pending_.clear();
+  Status notified = notify_outbox(node_.dir_);
+  if (!notified) {
+    log::warning("node", "a serving node may push this late: " + notified.error().message);
+  }
   return summary;
 }
 

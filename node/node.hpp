@@ -4,6 +4,8 @@
 // Data directory:
 //   DIR/node.key, DIR/node.pub   the node's Ed25519 key pair (identity/keys.hpp)
 //   DIR/store/                   the LMDB replica (store/replica.hpp)
+//   DIR/outbox.changed           written after each commit of own changesets, which wakes a
+//                                serving node (node/outbox_watch.hpp)
 // The replica's meta table holds: establishment (UAI), name, role (node | partner), seq (last
 // own seq, 8 bytes BE), prev (hash of the last own changeset), hlc (last clock issued).
 

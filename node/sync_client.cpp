@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,6 +14,7 @@
 #include "net/handshake.hpp"
 #include "net/log.hpp"
 #include "net/sync_messages.hpp"
+#include "node/outbox_watch.hpp"
 #include "store/maintenance.hpp"
 
 namespace tutelle::node {
@@ -21,7 +23,13 @@ namespace {
 
 namespace asio = boost::asio;
 
-constexpr std::size_t kWindow = 64;  // pushes in flight
+constexpr std::size_t kWindow = 256;  // pushes in flight
+
+// How long a serving node waits for a wake-up (OutboxWatch) before it looks at its outbox anyway.
+constexpr std::chrono::milliseconds kOutboxFallback{1'000};
+
+// How long a session that ends waits for its pusher's write before it gives up on the connection.
+constexpr std::chrono::seconds kPusherStop{2};
 
 Result<std::string> meta_text(Node& node, const std::string& name) {
   auto txn = node.replica().begin_read();
@@ -107,10 +115,12 @@ class Session {
     Status sent = co_await connection_->write_frame(net::pull_message(from.value()));
     if (!sent) co_return sent;
     if (live) {
-      asio::co_spawn(co_await asio::this_coro::executor, pusher(), asio::detached);
+      Status started = co_await start_pusher();
+      if (!started) co_return started;
     }
     Status read = co_await read_loop(live);
     stopped_ = true;
+    co_await stop_pusher();
     co_await connection_->close();
     co_return read;
   }
@@ -162,6 +172,7 @@ class Session {
 
   Status on_ack(const net::SyncMessage& ack) {
     --in_flight_;
+    if (watch_) watch_->poke();  // the window has room again
     switch (ack.outcome) {
       case net::AckOutcome::accepted: ++summary_.accepted; break;
       case net::AckOutcome::duplicate: ++summary_.duplicates; break;
@@ -186,16 +197,41 @@ class Session {
   // Sends the outbox after sent_ with at most kWindow unanswered, reading the acks.
   asio::awaitable<Status> push_all() {
     for (;;) {
-      auto batch = outbox_after(node_, sent_, kWindow - in_flight_);
-      if (!batch) co_return batch.error();
-      for (const auto& [seq, bytes] : batch.value()) {
-        Status sent = co_await connection_->write_frame(net::push_message(bytes));
-        if (!sent) co_return sent;
-        sent_ = seq;
-        ++in_flight_;
-        ++summary_.pushed;
-      }
+      Status sent = co_await push_more();
+      if (!sent) co_return sent;
       if (in_flight_ == 0) co_return Status{};
+      Status acked = co_await read_acks();
+      if (!acked) co_return acked;
+    }
+  }
+
+  // Sends in one write as much of the outbox after sent_ as the window has room for.
+  asio::awaitable<Status> push_more() {
+    if (in_flight_ >= kWindow) co_return Status{};
+    auto batch = outbox_after(node_, sent_, kWindow - in_flight_);
+    if (!batch) co_return batch.error();
+    if (batch->empty()) co_return Status{};
+    std::string frames;
+    for (const auto& [seq, bytes] : batch.value()) {
+      std::string push = net::push_message(bytes);
+      if (push.size() > connection_->frame_limit()) {
+        co_return make_error(ErrorCode::invalid_argument,
+                             "changeset seq " + std::to_string(seq) + " takes " +
+                                 std::to_string(push.size()) + " bytes, above the frame limit");
+      }
+      net::append_frame(frames, push);
+    }
+    Status sent = co_await connection_->write_frames(frames);
+    if (!sent) co_return sent;
+    sent_ = batch->back().first;
+    in_flight_ += batch->size();
+    summary_.pushed += batch->size();
+    co_return Status{};
+  }
+
+  // Reads one ack, then every other one that has arrived already.
+  asio::awaitable<Status> read_acks() {
+    do {
       auto ack = co_await read();
       if (!ack) co_return ack.error();
       if (ack->kind != net::SyncMessage::Kind::ack) {
@@ -203,7 +239,8 @@ class Session {
       }
       Status handled = on_ack(ack.value());
       if (!handled) co_return handled;
-    }
+    } while (in_flight_ > 0 && connection_->input_waiting());
+    co_return Status{};
   }
 
   // Purges a scope the hub says the node may no longer read, then confirms. While live the
@@ -215,36 +252,62 @@ class Session {
                           " records, " + std::to_string(purged->changesets) + " changesets");
     if (live) {
       dropped_.push_back(scope);
+      watch_->poke();
       co_return Status{};
     }
     co_return co_await connection_->write_frame(net::dropped_message(scope));
   }
 
-  // Live: pushes what local commands add to the outbox.
-  // TODO(perf): polls the outbox every 20 ms; an inotify watch on the store would wake at once.
-  asio::awaitable<void> pusher() {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    while (!stopped_) {
-      timer.expires_after(std::chrono::milliseconds(20));
+  // Live: the pusher owns writing to the hub while read_loop() reads.
+  asio::awaitable<Status> start_pusher() {
+    auto executor = co_await asio::this_coro::executor;
+    auto watch = OutboxWatch::open(executor, node_.dir());
+    if (!watch) co_return watch.error();
+    watch_ = std::move(watch.value());
+    pusher_exit_.emplace(executor);
+    pusher_running_ = true;
+    asio::co_spawn(executor, pusher(), asio::detached);
+    co_return Status{};
+  }
+
+  // Ends the pusher and waits for it, since it uses the connection and this session. A write of
+  // its that does not end is given up on with the connection.
+  asio::awaitable<void> stop_pusher() {
+    if (watch_) watch_->poke();
+    for (bool first = true; pusher_running_; first = false) {
+      if (!first) connection_->abort();
+      pusher_exit_->expires_after(kPusherStop);
       boost::system::error_code ignored;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-      while (!dropped_.empty() && !stopped_) {
-        std::string frame = net::dropped_message(dropped_.front());
-        dropped_.erase(dropped_.begin());
-        Status sent = co_await connection_->write_frame(frame);
-        if (!sent) co_return;
-      }
-      auto batch = outbox_after(node_, sent_, kWindow);
-      if (!batch) continue;
-      for (const auto& [seq, bytes] : batch.value()) {
-        if (stopped_) co_return;
-        Status sent = co_await connection_->write_frame(net::push_message(bytes));
-        if (!sent) co_return;
-        sent_ = seq;
-        ++in_flight_;
-        ++summary_.pushed;
-      }
+      co_await pusher_exit_->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     }
+  }
+
+  // Live: confirms purges and pushes what local commands add to the outbox, woken by their
+  // commits (OutboxWatch), by acks that give the window room and by purges. A failure ends the
+  // session: serve() connects again.
+  asio::awaitable<void> pusher() {
+    while (!stopped_) {
+      Status sent = co_await send_dropped();
+      if (sent && !stopped_) sent = co_await push_more();
+      if (!sent) {
+        if (!stopped_) log::warning("node", "pushing to the hub: " + sent.error().message);
+        connection_->abort();
+        break;
+      }
+      if (!stopped_) co_await watch_->wait(kOutboxFallback);
+    }
+    pusher_running_ = false;
+    pusher_exit_->cancel();
+  }
+
+  asio::awaitable<Status> send_dropped() {
+    while (!dropped_.empty() && !stopped_) {
+      std::string frame = net::dropped_message(dropped_.front());
+      dropped_.erase(dropped_.begin());
+      Status sent = co_await connection_->write_frame(frame);
+      if (!sent) co_return sent;
+    }
+    co_return Status{};
   }
 
   asio::awaitable<Status> read_loop(bool live) {
@@ -283,7 +346,10 @@ class Session {
   std::size_t in_flight_ = 0;
   std::uint64_t acked_ = 0;  // the last seq the hub answered
   bool stopped_ = false;
-  std::vector<std::string> dropped_;  // scopes purged, confirmation not sent yet
+  std::vector<std::string> dropped_;    // scopes purged, confirmation not sent yet
+  std::unique_ptr<OutboxWatch> watch_;  // live only
+  bool pusher_running_ = false;
+  std::optional<asio::steady_timer> pusher_exit_;  // cancelled when the pusher ends
 };
 
 }  // namespace

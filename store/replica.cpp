@@ -348,13 +348,19 @@ Status Writer::write_record(const std::string& id) {
   return update_indexes(before, after ? &*after : nullptr);
 }
 
-Status Writer::commit() {
+Status Writer::flush() {
   if (!deferred_) return deferred_;
   for (const auto& [id, states] : cache_) {
     Status written = write_record(id);
     if (!written) return written;
   }
   cache_.clear();
+  return {};
+}
+
+Status Writer::commit() {
+  Status flushed = flush();
+  if (!flushed) return flushed;
   return txn_.commit();
 }
 

@@ -74,7 +74,11 @@ class Writer : public conflict::DotOracle {
   Result<std::optional<std::string>> meta(const std::string& name);
   Status set_meta(const std::string& name, std::string_view value);
 
-  // Writes the records touched and their index entries, then commits.
+  // Writes the records touched and their index entries into the transaction, so that reads
+  // through txn() see them too; the next load() reads them back. For several changesets in one
+  // transaction whose checks read the records the ones before them left.
+  Status flush();
+  // flush(), then commits.
   Status commit();
 
   Txn& txn() { return txn_; }

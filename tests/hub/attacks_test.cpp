@@ -71,6 +71,13 @@ void create_people(const std::string& dir, int count) {
   REQUIRE(node.value()->replica().env().sync().ok());
 }
 
+// Curie then Joliot created on node a: its two changesets, in seq order.
+std::vector<std::string> two_people_on_a(const Federation& f) {
+  f.put(f.a, {"person", "family_name=Curie"});
+  f.put(f.a, {"person", "family_name=Joliot"});
+  return own_changesets(f.a);
+}
+
 std::string with_body_byte_flipped(const std::string& signed_bytes) {
   auto envelope = decode_signed(signed_bytes);
   REQUIRE(envelope.ok());
@@ -311,10 +318,8 @@ TEST_CASE("two different changesets with one seq quarantine their origin") {
 
 TEST_CASE("a session opened before its origin was quarantined may push no more") {
   Federation f;
-  f.put(f.a, {"person", "family_name=Curie"});
-  f.put(f.a, {"person", "family_name=Joliot"});
+  auto own = two_people_on_a(f);
   identity::KeyPair keys = node_keys(f.a);
-  auto own = own_changesets(f.a);
   auto forking = authenticated(f, keys);
   auto other = authenticated(f, keys);
   REQUIRE(forking->push(own.at(0))->outcome == net::AckOutcome::accepted);
@@ -351,6 +356,37 @@ TEST_CASE("a gap makes the hub ask for what is missing") {
   CHECK(client->push(own.at(0))->outcome == net::AckOutcome::accepted);
   CHECK(client->push(own.at(1))->outcome == net::AckOutcome::accepted);
   CHECK(hub_seq(f) == 2);
+}
+
+TEST_CASE("pushes that arrive together are answered in order, each as if pushed alone") {
+  Federation f;
+  auto own = two_people_on_a(f);
+  identity::KeyPair keys = node_keys(f.a);
+  std::string fork = resigned(own.at(0), keys, [](Changeset& c) { c.hlc += 1; });
+  auto client = authenticated(f, keys);
+
+  // One write, so that the hub reads them as one window: a gap, the missing one, a replay, the
+  // one the gap held back, a fork, and one the fork's closing leaves unanswered.
+  std::string frames;
+  for (const auto* bytes : {&own.at(1), &own.at(0), &own.at(0), &own.at(1), &fork, &own.at(1)}) {
+    net::append_frame(frames, net::push_message(*bytes));
+  }
+  REQUIRE(client->send_raw(frames).ok());
+  using Outcome = net::AckOutcome;
+  for (auto [seq, expected] : {std::pair{2, Outcome::gap}, std::pair{1, Outcome::accepted},
+                               std::pair{1, Outcome::duplicate}, std::pair{2, Outcome::accepted},
+                               std::pair{1, Outcome::fork}}) {
+    auto ack = client->receive();
+    INFO(error_text(ack));
+    REQUIRE(ack.ok());
+    CHECK(ack->kind == net::SyncMessage::Kind::ack);
+    CHECK(ack->seq == static_cast<std::uint64_t>(seq));
+    CHECK(ack->outcome == expected);
+  }
+  require_closed_by_hub(*client);
+  f.wait_for_log("quarantined origin " + identity::to_hex(keys.public_key) + ": fork");
+  CHECK(hub_seq(f) == 2);
+  other_node_is_served(f);
 }
 
 TEST_CASE("a frame announcing more than 16 MiB is refused before it is read") {
