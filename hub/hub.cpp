@@ -228,6 +228,14 @@ Status Hub::record_purge(const identity::PublicKey& key, const std::string& scop
   return writer->commit();
 }
 
+Result<bool> Hub::has_purged(const identity::PublicKey& key, const std::string& scope) {
+  auto txn = replica_->begin_read();
+  if (!txn) return txn.error();
+  auto found = txn->get(replica_->table("purges"), key_bytes(key) + scope);
+  if (!found) return found.error();
+  return found.value().has_value();
+}
+
 Result<std::vector<std::tuple<std::string, std::string, std::uint64_t>>> Hub::purges() {
   auto txn = replica_->begin_read();
   if (!txn) return txn.error();

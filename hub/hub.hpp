@@ -92,6 +92,9 @@ class Hub {
                const std::vector<std::string>& types);
   Status unshare(const std::string& scope, const std::string& partner);
   Status record_purge(const identity::PublicKey& key, const std::string& scope);
+  // Whether the node of `key` has confirmed a purge of `scope`: it then holds its own
+  // changesets of the scope in its outbox without their effect, and needs them sent back.
+  Result<bool> has_purged(const identity::PublicKey& key, const std::string& scope);
   // Each confirmed purge: (node key hex, scope, time ms).
   Result<std::vector<std::tuple<std::string, std::string, std::uint64_t>>> purges();
   bool may_write(const std::string& establishment, const Changeset& changeset) const;

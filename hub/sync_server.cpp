@@ -102,11 +102,15 @@ void SyncServer::forward(const Session& origin, const PushOutcome& outcome,
 void SyncServer::send_scope(Session& session, const std::string& scope, std::uint64_t after) {
   std::vector<net::Delivered> batch;
   bool partner = Hub::is_partner(session.establishment);
+  // A node's own changesets are not sent back to it, unless it purged the scope and now reads
+  // it again from the start: its outbox holds them without their effect.
+  auto purged = after == 0 ? hub_.has_purged(session.key, scope) : Result<bool>(false);
+  if (!purged) log::error("hub", "purges of " + scope + ": " + purged.error().message);
+  bool own_too = purged && purged.value();
   Status scanned =
       hub_.scan_scope(scope, after, [&](std::uint64_t hub_seq, const std::string& bytes) {
-        // A node's own changesets are not sent back to it.
         auto sender = decode_signed(bytes);
-        if (sender && sender->origin == session.key) return true;
+        if (!own_too && sender && sender->origin == session.key) return true;
         if (partner) {
           auto envelope = decode_signed(bytes);
           auto changeset = envelope ? decode_changeset_body(envelope->body)

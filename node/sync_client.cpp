@@ -76,7 +76,9 @@ Result<std::map<std::string, std::uint64_t>> cursors(Node& node) {
   return out;
 }
 
-// Applies one deliver frame in one transaction; changesets of our own origin are skipped.
+// Applies one deliver frame in one transaction. A changeset of our own origin is applied only
+// when this replica holds it without its effect (a purged scope read again); else it is a
+// duplicate.
 Status apply_delivered(Node& node, const std::vector<net::Delivered>& entries,
                        SyncSummary& summary) {
   auto writer = node.replica().begin_write();
@@ -89,12 +91,12 @@ Status apply_delivered(Node& node, const std::vector<net::Delivered>& entries,
     const Changeset& changeset = verified->changeset;
     Status cursor = writer->set_meta("cursor:" + entry.scope, store::encode_u64(entry.hub_seq));
     if (!cursor) return cursor;
-    if (changeset.origin == node.keys().public_key) continue;
+    bool own = changeset.origin == node.keys().public_key;
     Status valid = check_changeset(changeset);
     if (!valid) return valid.error().context("delivered seq " + std::to_string(changeset.seq));
     Status clock = node.clock().observe(changeset.hlc);
     if (!clock) return clock.error().context("delivered seq " + std::to_string(changeset.seq));
-    auto applied = writer->apply(changeset, entry.changeset, verified->hash, false);
+    auto applied = writer->apply(changeset, entry.changeset, verified->hash, own);
     if (!applied) return applied.error();
     if (applied.value() == store::ApplyOutcome::applied) ++summary.applied;
   }

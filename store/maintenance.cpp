@@ -41,7 +41,7 @@ struct Stored {
   bool own = false;
 };
 
-// Every stored changeset whose applied mark is not 'r', own ones first.
+// Every stored changeset with an applied mark that is not 'r', own ones first.
 Result<std::vector<Stored>> applied_changesets(const Replica& replica, const Txn& txn) {
   std::vector<Stored> out;
   Status inner;
@@ -58,8 +58,10 @@ Result<std::vector<Stored>> applied_changesets(const Replica& replica, const Txn
         return false;
       }
       auto mark = txn.get(replica.table("applied"), changeset_key(body->origin, body->seq));
-      bool refused = mark && mark.value() && !mark.value()->empty() && mark.value()->back() == 'r';
-      if (!refused) out.push_back({std::string(bytes), own});
+      // No mark: an own changeset of a purged scope, held without its effect.
+      bool effective =
+          mark && mark.value() && !mark.value()->empty() && mark.value()->back() != 'r';
+      if (effective) out.push_back({std::string(bytes), own});
       return true;
     };
   };
@@ -69,6 +71,36 @@ Result<std::vector<Stored>> applied_changesets(const Replica& replica, const Txn
   if (!others) return others.error();
   if (!inner) return inner.error();
   return out;
+}
+
+// Erases the applied marks of the own changesets of `scope` that were applied: the outbox keeps
+// them, without their effect, until the scope is read again and the hub sends them back.
+// Refused ones keep their mark, so that they stay refused.
+// TODO(perf): the outbox is scanned whole; it has no index by scope.
+Status unmark_own(const Replica& replica, Txn& txn, const std::string& scope) {
+  std::vector<std::string> keys;
+  Status inner;
+  Status scanned = txn.scan(replica.table("outbox"), "", [&](std::string_view, std::string_view v) {
+    auto envelope = decode_signed(v);
+    auto body =
+        envelope ? decode_changeset_body(envelope->body) : Result<Changeset>(envelope.error());
+    if (!body) {
+      inner = body.error().context("outbox");
+      return false;
+    }
+    if (body->scope == scope) keys.push_back(changeset_key(body->origin, body->seq));
+    return true;
+  });
+  if (!scanned) return scanned;
+  if (!inner) return inner;
+  for (const auto& key : keys) {
+    auto mark = txn.get(replica.table("applied"), key);
+    if (!mark) return mark.error();
+    if (!mark.value() || mark.value()->empty() || mark.value()->back() == 'r') continue;
+    auto erased = txn.erase(replica.table("applied"), key);
+    if (!erased) return erased.error();
+  }
+  return {};
 }
 
 }  // namespace
@@ -105,6 +137,8 @@ Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope) {
 
   Status forgotten = erase_tombstones(txn, replica.table("tombstones"), scope);
   if (!forgotten) return forgotten.error();
+  Status unmarked = unmark_own(replica, txn, scope);
+  if (!unmarked) return unmarked.error();
   auto cursor = txn.erase(replica.table("meta"), "cursor:" + scope);
   if (!cursor) return cursor.error();
   Status committed = writer->commit();

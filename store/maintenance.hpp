@@ -17,7 +17,10 @@ struct PurgeSummary {
 // Removes, in one transaction, every record whose home is `scope` (with its index entries),
 // every stored changeset of another origin in that scope (with its applied mark), the
 // tombstones the scope left and its cursor. The replica's own chain (outbox) stays: it is its
-// own history. Costs what the scope holds, through the indexes by_home and by_scope.
+// own history; its changesets of the scope lose their applied mark (refused ones excepted), so
+// that they are applied again when the hub sends them back with the scope's history (it does
+// once it has the purge's confirmation). Costs what the scope holds, through the indexes
+// by_home and by_scope, and a scan of the outbox.
 // TODO(security): the pages this frees keep the scope's bytes in data.mdb until LMDB reuses
 // them; erasing them at rest needs the store rewritten from its live entries into a fresh file,
 // swapped in while no other process has the store open.

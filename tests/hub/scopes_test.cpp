@@ -188,6 +188,32 @@ TEST_CASE("a removed tutelle's node purges the unit, and an added one receives i
   CHECK(f.digest(f.a) == f.digest(f.b));
 }
 
+TEST_CASE("a tutelle removed and added again gets back its own edits of the unit") {
+  Federation f;
+  create_unit(f, {"uai:0339901H", "uai:0759901E"});
+  f.sync(f.a);
+  f.sync(f.b);
+  f.put(f.b,
+        {"project", "project:pb", "title=Written-By-B", "lead_structure=" + std::string(kUnit)});
+  f.sync(f.b);
+  f.sync(f.a);
+  REQUIRE(has_record(f.a, "project:pb"));
+
+  f.put(f.a, {"structure", kUnit, "tutelles-=uai:0759901E"});
+  f.sync(f.a);
+  f.sync(f.b);
+  REQUIRE_FALSE(has_record(f.b, "project:pb"));
+
+  f.put(f.a, {"structure", kUnit, "tutelles+=uai:0759901E"});
+  f.sync(f.a);
+  f.sync(f.b);
+  CHECK(run_json({node_bin(), "get", "--dir", f.b, "project:pb"})["fields"]["title"] ==
+        "Written-By-B");
+  CHECK(f.digest(f.a) == f.digest(f.b));
+  auto unit_digest = run_json({node_bin(), "digest", "--dir", f.b, "--scope", kUnit});
+  CHECK(unit_digest["digest"] == f.hub_json("digest", {"--scope", kUnit})["digest"]);
+}
+
 TEST_CASE("a write the hub refuses is rolled back on its node and seen nowhere else") {
   Federation f;
   create_unit(f, {"uai:0339901H"});
