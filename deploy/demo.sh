@@ -92,6 +92,25 @@ kp=$("$node" init --dir "$work/anr" --partner anr-cotes | field '["public_key"]'
 echo "  the partner holds: $("$node" list --dir "$work/anr" | field '["id"]')"
 "$node" put --dir "$work/anr" project title=Mine || echo "  (a partner's node writes nothing)"
 
+step "Offline, both directors change LEC's acronym: a conflict, shown everywhere, then resolved"
+"$node" put --dir "$work/garonne" structure "$unit" acronym=LEC-GO \
+  --author ines.lemaire@univ-garonne.example >/dev/null
+"$node" put --dir "$work/cnel" structure "$unit" acronym=LECNEL \
+  --author paul.roux@cnel.example >/dev/null
+for n in garonne cnel garonne; do "$node" sync --dir "$work/$n" --once >/dev/null 2>&1; done
+echo "  the hub's conflicts in LEC (the lead tutelle's value is shown):"
+"$hub" conflicts --dir "$work/hub" --scope "$unit" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    c = json.loads(line)
+    for v in c["values"]:
+        print("    %s.%s = %s by %s of %s%s" % (c["id"], c["field"], v["value"], v["author"],
+              v["establishment"], "  (shown)" if v.get("shown") else ""))'
+"$node" resolve --dir "$work/cnel" "$unit" acronym LEC --author paul.roux@cnel.example >/dev/null
+for n in cnel garonne; do "$node" sync --dir "$work/$n" --once >/dev/null 2>&1; done
+echo "  after CNEL's resolution, conflicts left on Garonne: $("$node" conflicts --dir "$work/garonne" | wc -l)"
+echo "  LEC's acronym on Garonne: $("$node" get --dir "$work/garonne" "$unit" | field '["fields"]["acronym"]')"
+
 step "The hub's view of its nodes"
 "$hub" nodes --dir "$work/hub"
 "$hub" status --dir "$work/hub"
