@@ -103,6 +103,18 @@ Status apply_delivered(Node& node, const std::vector<net::Delivered>& entries,
   return writer->commit();
 }
 
+// Once caught up with the hub, drops the tombstones whose changeset can no longer arrive
+// (conflict/compaction.hpp): the node has applied what the hub sent, in the hub's order.
+Result<std::size_t> compact_caught_up(Node& node) {
+  auto writer = node.replica().begin_write();
+  if (!writer) return writer.error();
+  auto dropped = writer->compact_tombstones();
+  if (!dropped) return dropped.error();
+  Status committed = writer->commit();
+  if (!committed) return committed.error().context("compaction once caught up");
+  return dropped;
+}
+
 class Session {
  public:
   Session(Node& node, SyncSummary& summary) : node_(node), summary_(summary) {}
@@ -332,10 +344,14 @@ class Session {
           if (!dropped) co_return dropped;
           break;
         }
-        case net::SyncMessage::Kind::caught_up:
+        case net::SyncMessage::Kind::caught_up: {
+          auto dropped = compact_caught_up(node_);
+          if (!dropped) co_return dropped.error();
+          summary_.tombstones_dropped += dropped.value();
           if (!live) co_return Status{};
           log::info("node", "caught up at hub seq " + std::to_string(message->hub_seq));
           break;
+        }
         default: co_return make_error(ErrorCode::corrupt, "an unexpected message from the hub");
       }
     }

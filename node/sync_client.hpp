@@ -18,8 +18,9 @@ struct SyncSummary {
   std::uint64_t accepted = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t refused = 0;
-  std::uint64_t received = 0;  // changesets delivered
-  std::uint64_t applied = 0;   // of which new here
+  std::uint64_t received = 0;            // changesets delivered
+  std::uint64_t applied = 0;             // of which new here
+  std::uint64_t tombstones_dropped = 0;  // by compaction once caught up
 };
 
 Status join(Node& node, const std::string& hub, const std::string& fingerprint);

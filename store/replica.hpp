@@ -91,8 +91,8 @@ class Writer : public conflict::DotOracle {
   // Drops the tombstones whose changeset can no longer arrive (conflict/compaction.hpp): a
   // later changeset of the same origin was applied in the tombstone's scope. Returns how many.
   // REQUIRES: changesets were applied in the order the hub delivers them.
-  // `tutelle-node sync --once` calls it once caught up, and the compact commands do.
-  // TODO(cleanup): a serving node (once caught up) and the hub (after a refusal) should too.
+  // A node calls it once caught up with the hub (sync --once and serve), and the compact
+  // commands do. TODO(cleanup): the hub should call it after a refusal.
   Result<std::size_t> compact_tombstones();
   // compact_tombstones(), then the count of tombstones left; for the compact commands.
   Result<std::pair<std::size_t, std::size_t>> compact_and_count();
