@@ -272,6 +272,9 @@ Result<std::unique_ptr<Node>> Node::open(const std::filesystem::path& dir, OpenO
   Status ready = identity::sodium_ready();
   if (!ready) return ready.error();
   std::unique_ptr<Node> node(new Node());
+  auto lock = DirectoryLock::shared(dir);
+  if (!lock) return lock.error();
+  node->lock_ = std::move(lock.value());
   node->dir_ = dir;
   auto keys = identity::read_key_pair(dir, kKeyName);
   if (!keys) return keys.error();

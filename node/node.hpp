@@ -18,6 +18,7 @@
 #include "conflict/hlc.hpp"
 #include "identity/habilitations.hpp"
 #include "identity/keys.hpp"
+#include "node/store_rewrite.hpp"
 #include "protocol/catalogue.hpp"
 #include "store/replica.hpp"
 
@@ -137,6 +138,7 @@ class Node {
   friend class LocalBatch;
   Node() = default;
 
+  std::optional<DirectoryLock> lock_;  // first, so that it is released last
   std::filesystem::path dir_;
   identity::KeyPair keys_;
   std::unique_ptr<store::Replica> replica_;

@@ -1,12 +1,15 @@
-// The node's replication commands: join, sync --once, serve, status.
+// The node's replication commands: join, sync --once, serve, status, rewrite.
 
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "identity/token.hpp"
+#include "net/log.hpp"
 #include "node/commands.hpp"
+#include "node/store_rewrite.hpp"
 #include "node/sync_client.hpp"
+#include "store/maintenance.hpp"
 
 namespace tutelle::node {
 
@@ -46,20 +49,54 @@ int run_join(const std::vector<std::string>& words) {
   return 0;
 }
 
+const char* rewrite_name(Rewrite rewrite) {
+  switch (rewrite) {
+    case Rewrite::done: return "done";
+    case Rewrite::busy: return "pending: another process has the node open";
+    case Rewrite::not_needed: break;
+  }
+  return "not needed";
+}
+
+// Closes `node`, then rewrites its store if a purge left bytes in it (node/store_rewrite.hpp).
+Result<Rewrite> close_and_rewrite(std::unique_ptr<Node>& node) {
+  std::filesystem::path dir = node->dir();
+  node.reset();
+  auto rewritten = rewrite_store(dir);
+  if (rewritten && rewritten.value() == Rewrite::busy) {
+    log::info("node",
+              "a purge left bytes in data.mdb; another process has the node open, so "
+              "the store will be rewritten later (tutelle-node rewrite)");
+  }
+  return rewritten;
+}
+
+// serve, then once it has stopped, the rewrite its purges may have left pending.
+int serve_then_rewrite(std::unique_ptr<Node>& node) {
+  int code = serve(*node);
+  auto rewritten = close_and_rewrite(node);
+  if (!rewritten) return fail(kTool, rewritten.error());
+  return code;
+}
+
 int run_sync(const std::vector<std::string>& words) {
   auto opened = open_with(words, {}, {"once"});
   if (!opened) return fail(kTool, opened.error());
   auto& [args, node] = opened.value();
-  if (!args.has("once")) return serve(*node);
+  if (!args.has("once")) return serve_then_rewrite(node);
   auto summary = sync_once(*node);
   if (!summary) return fail(kTool, summary.error());
+
+  auto rewritten = close_and_rewrite(node);
+  if (!rewritten) return fail(kTool, rewritten.error());
   std::cout << json{{"pushed", summary->pushed},
                     {"accepted", summary->accepted},
                     {"duplicates", summary->duplicates},
                     {"refused", summary->refused},
                     {"received", summary->received},
                     {"applied", summary->applied},
-                    {"tombstones_dropped", summary->tombstones_dropped}}
+                    {"tombstones_dropped", summary->tombstones_dropped},
+                    {"store_rewrite", rewrite_name(rewritten.value())}}
                    .dump()
             << "\n";
   return 0;
@@ -68,7 +105,23 @@ int run_sync(const std::vector<std::string>& words) {
 int run_serve(const std::vector<std::string>& words) {
   auto opened = open_with(words, {}, {});
   if (!opened) return fail(kTool, opened.error());
-  return serve(*opened.value().second);
+  return serve_then_rewrite(opened.value().second);
+}
+
+int run_rewrite(const std::vector<std::string>& words) {
+  auto opened = open_with(words, {}, {"force"});
+  if (!opened) return fail(kTool, opened.error());
+  auto& [args, node] = opened.value();
+  std::filesystem::path dir = node->dir();
+  node.reset();
+  auto rewritten = rewrite_store(dir, args.has("force"));
+  if (!rewritten) return fail(kTool, rewritten.error());
+  if (rewritten.value() == Rewrite::busy) {
+    return fail(kTool, make_error(ErrorCode::refused,
+                                  "another process has the node open (stop serve first)"));
+  }
+  std::cout << json{{"store_rewrite", rewrite_name(rewritten.value())}}.dump() << "\n";
+  return 0;
 }
 
 int run_status(const std::vector<std::string>& words) {
@@ -109,6 +162,7 @@ int run_status(const std::vector<std::string>& words) {
                     {"outbox", seq - std::min(seq, pushed)},
                     {"cursors", scope_cursors},
                     {"refused", refused},
+                    {"rewrite_pending", !text(store::kRewritePending).empty()},
                     {"last_error", text("last_error")}}
                    .dump()
             << "\n";
@@ -174,6 +228,7 @@ std::map<std::string, Command> sync_commands() {
       {"sync", {"sync --dir DIR --once | sync --dir DIR (stays live)", run_sync}},
       {"serve", {"serve --dir DIR", run_serve}},
       {"status", {"status --dir DIR", run_status}},
+      {"rewrite", {"rewrite --dir DIR [--force] (with serve stopped)", run_rewrite}},
       {"token", {"token --dir DIR verify TOKEN [--audience A] [--revoked P,...]", run_token}},
   };
 }

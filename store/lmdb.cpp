@@ -96,6 +96,12 @@ Status Environment::sync() {
   return {};
 }
 
+Status Environment::copy_compact(const std::filesystem::path& to) const {
+  int rc = mdb_env_copy2(env_, to.c_str(), MDB_CP_COMPACT);
+  if (rc != 0) return lmdb_error(rc, "compacting copy to " + to.string(), dir_.string());
+  return {};
+}
+
 Txn::Txn(Txn&& other) noexcept
     : txn_(other.txn_), writable_(other.writable_), map_size_(other.map_size_) {
   other.txn_ = nullptr;

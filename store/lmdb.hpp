@@ -63,6 +63,9 @@ class Environment {
 
   // Forces buffered commits to disk (useful after non-durable bulk loads).
   Status sync();
+  // Writes a compacted copy of the store, live pages only (what freed pages held is not
+  // copied), as `to`/data.mdb; the caller syncs it. REQUIRES: `to` exists, without data.mdb.
+  Status copy_compact(const std::filesystem::path& to) const;
 
   std::size_t map_size() const { return options_.map_size; }
   const std::filesystem::path& dir() const { return dir_; }

@@ -141,6 +141,8 @@ Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope) {
   if (!unmarked) return unmarked.error();
   auto cursor = txn.erase(replica.table("meta"), "cursor:" + scope);
   if (!cursor) return cursor.error();
+  Status marked = writer->set_meta(kRewritePending, "1");
+  if (!marked) return marked.error();
   Status committed = writer->commit();
   if (!committed) return committed.error();
   return summary;

@@ -9,6 +9,10 @@
 
 namespace tutelle::store {
 
+// The meta entry a purge sets: data.mdb may hold bytes of a purged scope in freed pages, until
+// the store is rewritten (node/store_rewrite.hpp).
+inline constexpr const char* kRewritePending = "rewrite_pending";
+
 struct PurgeSummary {
   std::size_t records = 0;
   std::size_t changesets = 0;
@@ -21,9 +25,8 @@ struct PurgeSummary {
 // that they are applied again when the hub sends them back with the scope's history (it does
 // once it has the purge's confirmation). Costs what the scope holds, through the indexes
 // by_home and by_scope, and a scan of the outbox.
-// TODO(security): the pages this frees keep the scope's bytes in data.mdb until LMDB reuses
-// them; erasing them at rest needs the store rewritten from its live entries into a fresh file,
-// swapped in while no other process has the store open.
+// The pages this frees keep the scope's bytes in data.mdb until LMDB reuses them: the purge
+// sets kRewritePending, and the node rewrites its store when it is alone to have it open.
 Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope);
 
 // Marks the own changeset `seq` refused with `reason`, then rebuilds every record from the

@@ -83,8 +83,8 @@ std::size_t lines_with(const std::filesystem::path& log, const std::string& text
 // `node` serves live and holds the unit with a project of title `title`; `lose` takes the
 // unit from it. The node must purge the unit while its one session goes on, confirm to the
 // hub, and keep nothing of the unit in any table of its store.
-// The pages the purge freed may still hold the unit's bytes in data.mdb (the TODO(security) of
-// store/maintenance.hpp): this checks what the store holds live.
+// Once serve stops, it rewrites the store (node/store_rewrite.hpp): not even the pages the
+// purge freed hold the unit's bytes, in data.mdb itself.
 template <typename Lose>
 void purged_while_serving(Federation& f, const std::string& node, const std::string& title,
                           Lose lose) {
@@ -110,10 +110,14 @@ void purged_while_serving(Federation& f, const std::string& node, const std::str
   serving->wait();
   std::filesystem::path store = std::filesystem::path(node) / "store";
   REQUIRE(live_entries_holding(store, "fingerprint") == 1);  // the scan reads the tables
+  std::string bytes = file_bytes(store / "data.mdb");
+  REQUIRE(bytes.find("fingerprint") != std::string::npos);  // the file was read
   for (const auto& trace : {std::string("202199101G"), std::string("Unshared-Name"), title}) {
     INFO(trace);
     CHECK(live_entries_holding(store, trace) == 0);
+    CHECK(bytes.find(trace) == std::string::npos);
   }
+  CHECK(run_json({node_bin(), "status", "--dir", node})["rewrite_pending"] == false);
 }
 
 }  // namespace
@@ -177,6 +181,10 @@ TEST_CASE("a removed tutelle's node purges the unit, and an added one receives i
   f.sync(f.b);
   CHECK_FALSE(has_record(f.b, kUnit));
   CHECK_FALSE(has_record(f.b, "project:p1"));
+  std::string bytes = file_bytes(std::filesystem::path(f.b) / "store" / "data.mdb");
+  REQUIRE(bytes.find("fingerprint") != std::string::npos);
+  CHECK(bytes.find("202199101G") == std::string::npos);  // the store was rewritten
+  CHECK(bytes.find("Unshared-Name") == std::string::npos);
   auto purges = f.hub_lines("purges");
   REQUIRE(purges.size() == 1);
   CHECK(purges[0]["scope"] == kUnit);

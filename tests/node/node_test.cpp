@@ -2,8 +2,11 @@
 // deletion, atomic refusal and a full map.
 
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "node/node.hpp"
+#include "node/store_rewrite.hpp"
+#include "store/maintenance.hpp"
 #include "store/views.hpp"
 #include "tests/support/process.hpp"
 
@@ -291,4 +294,50 @@ TEST_CASE("a full map is reported with what to do, and nothing of the batch is w
   auto txn = node->replica().begin_read();
   CHECK(state_digest(node->replica(), txn.value()).value() == before);
   CHECK(txn->count(node->replica().table("outbox")).value() == 0);
+}
+
+TEST_CASE("a store rewrite waits while the node is open, then keeps every record and clears") {
+  TempDir dir;
+  auto node = make_node(dir);
+  auto id = put(*node, RecordEdit{"project", std::nullopt, std::nullopt, {set("title", "Kept")}});
+  REQUIRE(id.ok());
+  auto writer = node->replica().begin_write();
+  REQUIRE(writer.ok());
+  REQUIRE(writer->set_meta(store::kRewritePending, "1").ok());
+  REQUIRE(writer->commit().ok());
+  auto digest_of = [](Node& n) {
+    auto txn = n.replica().begin_read();
+    REQUIRE(txn.ok());
+    auto digest = store::state_digest(n.replica(), txn.value());
+    REQUIRE(digest.ok());
+    return digest.value();
+  };
+  std::string before = digest_of(*node);
+
+  auto busy = rewrite_store(dir / "node");
+  REQUIRE(busy.ok());
+  CHECK(busy.value() == Rewrite::busy);
+
+  node.reset();
+  std::filesystem::create_directories(dir / "node" / "store.rewrite");
+  std::ofstream(dir / "node" / "store.rewrite" / "data.mdb") << "left by a crash";
+  auto done = rewrite_store(dir / "node");
+  REQUIRE(done.ok());
+  CHECK(done.value() == Rewrite::done);
+  CHECK_FALSE(std::filesystem::exists(dir / "node" / "store.rewrite"));
+  auto again = rewrite_store(dir / "node");
+  REQUIRE(again.ok());
+  CHECK(again.value() == Rewrite::not_needed);
+
+  auto reopened = Node::open(dir / "node");
+  REQUIRE(reopened.ok());
+  CHECK(digest_of(*reopened.value()) == before);
+  auto txn = reopened.value()->replica().begin_read();
+  REQUIRE(txn.ok());
+  auto record = reopened.value()->replica().get(txn.value(), id.value());
+  REQUIRE(record.ok());
+  CHECK(record.value().has_value());
+  auto mark = reopened.value()->replica().meta(txn.value(), store::kRewritePending);
+  REQUIRE(mark.ok());
+  CHECK_FALSE(mark.value().has_value());
 }
