@@ -135,9 +135,12 @@ class Hub {
   Result<PushOutcome> quarantine(Segment& segment, const identity::PublicKey& origin,
                                  std::uint64_t seq, std::string reason);
   Result<PushOutcome> accept(Segment& segment, const identity::VerifiedChangeset& verified);
-  // Whether the changeset's author holds habilitations that allow all of it, read in `txn`;
-  // `info` is its origin's enrolment (hub/authorship.cpp).
-  Status check_author(const store::Txn& txn, const Changeset& changeset,
+  // Records as a write transaction holds them, each decoded once for the checks of a window's
+  // changesets. REQUIRES: an entry is dropped as soon as the transaction changes its record.
+  using RecordCache = std::map<std::string, std::optional<RecordState>>;
+  // Whether the changeset's author holds habilitations that allow all of it, read in `txn`
+  // through `records`; `info` is its origin's enrolment (hub/authorship.cpp).
+  Status check_author(const store::Txn& txn, RecordCache& records, const Changeset& changeset,
                       const std::optional<NodeInfo>& info);
 
   std::filesystem::path dir_;

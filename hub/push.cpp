@@ -67,6 +67,18 @@ std::optional<PushOutcome> barred(const std::optional<NodeInfo>& info, const Cha
   return std::nullopt;
 }
 
+// Whether the changeset touches a record of a type with tutelles or a UAI: the only fields
+// refresh_scope() reads, so the tutelles it knows stand for any other changeset.
+bool may_change_tutelles(const Changeset& changeset) {
+  for (const auto& op : changeset.operations) {
+    const TypeSpec* type = find_type(op.type);
+    if (type == nullptr || type->field("tutelles") != nullptr || type->field("uai") != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
 PushOutcome closing_refusal(std::uint64_t seq, std::string scope, std::string reason) {
   return PushOutcome{PushResult::refused, seq, 0, 0, std::move(scope), std::move(reason), true};
 }
@@ -86,6 +98,7 @@ struct Hub::Segment {
   std::vector<PushOutcome> outcomes;
   std::vector<std::pair<log::Level, std::string>> notes;
   std::set<std::string> scopes;            // of the changesets accepted
+  RecordCache records;                     // read by the checks; accept() drops what it changes
   std::optional<std::string> apply_error;  // the last changeset admitted failed to apply: why
   // The session's enrolment, read once: only a quarantine changes it, and that ends the window.
   std::optional<std::optional<NodeInfo>> origin;
@@ -157,7 +170,8 @@ Result<PushOutcome> Hub::accept(Segment& segment, const identity::VerifiedChange
   // The next changesets' checks read the records and the tutelles this one left.
   Status flushed = writer.flush();
   if (!flushed) return flushed.error();
-  refresh_scope(writer.txn(), changeset.scope);
+  for (const auto& op : changeset.operations) segment.records.erase(op.record);
+  if (may_change_tutelles(changeset)) refresh_scope(writer.txn(), changeset.scope);
   segment.scopes.insert(changeset.scope);
   return PushOutcome{PushResult::accepted, changeset.seq, hub_seq, 0, changeset.scope, "", false};
 }
@@ -219,7 +233,7 @@ Result<std::optional<std::string>> Hub::refusal(Segment& segment, const std::str
     return Why("establishment " + establishment + " may not write in scope " + changeset.scope +
                ": it is not among its tutelles");
   }
-  Status habilitated = check_author(segment.writer.txn(), changeset, info);
+  Status habilitated = check_author(segment.writer.txn(), segment.records, changeset, info);
   if (!habilitated && habilitated.error().code != ErrorCode::refused) return habilitated.error();
   if (!habilitated) return Why(habilitated.error().message);
   return Why();
@@ -270,7 +284,7 @@ Result<Hub::SegmentRun> Hub::run_segment(const identity::PublicKey& session_key,
                                          std::size_t end) {
   auto writer = replica_->begin_write();
   if (!writer) return writer.error();
-  Segment segment{std::move(writer.value()), 0, {}, {}, {}, std::nullopt, std::nullopt};
+  Segment segment{std::move(writer.value()), 0, {}, {}, {}, {}, std::nullopt, std::nullopt};
   auto last = segment.writer.txn().last_key(replica_->table("hub_log"), "");
   if (!last) return last.error();
   segment.hub_seq = last.value() ? store::decode_u64(*last.value()) : 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -228,9 +229,10 @@ std::vector<std::string> links_up(const RecordState& record) {
 // UAI is also known by uai:<UAI>, the id tutelles and perimeters use.
 std::set<std::string> lying_under(const RecordState& start, const States& states, Side side) {
   std::set<std::string> found = {start.id};
-  std::vector<RecordState> walk = {start};
+  // A deque keeps `record` valid while the walk grows: no copy of each record walked.
+  std::deque<RecordState> walk = {start};
   for (std::size_t next = 0; next < walk.size() && next < kMaxWalk; ++next) {
-    RecordState record = walk[next];
+    const RecordState& record = walk[next];
     std::string uai = record.type == "structure" ? shown_text(record, "uai") : "";
     if (!uai.empty()) found.insert(establishment_id(uai));
     for (const auto& id : links_up(record)) {

@@ -389,6 +389,31 @@ TEST_CASE("pushes that arrive together are answered in order, each as if pushed 
   other_node_is_served(f);
 }
 
+TEST_CASE("a changeset is checked against the unit an earlier push of its window created") {
+  Federation f;
+  f.put(f.a, {"structure", "rnsr=202199101G", "kind=unit", "name=Laboratoire commun",
+              "tutelles+=uai:0339901H", "lead_tutelle=uai:0339901H"});
+  f.put(f.a, {"project", "lead_structure=rnsr:202199101G", "title=Projet commun"});
+  auto own = own_changesets(f.a);
+  REQUIRE(own.size() == 2);
+  auto client = authenticated(f, node_keys(f.a));
+
+  // One write, one window: the project's scope and its author's perimeter are the unit's,
+  // which only the first changeset of the window makes known.
+  std::string frames;
+  for (const auto& bytes : own) net::append_frame(frames, net::push_message(bytes));
+  REQUIRE(client->send_raw(frames).ok());
+  for (std::uint64_t seq : {1, 2}) {
+    auto ack = client->receive();
+    INFO(error_text(ack));
+    REQUIRE(ack.ok());
+    INFO(ack->reason);
+    CHECK(ack->seq == seq);
+    CHECK(ack->outcome == net::AckOutcome::accepted);
+  }
+  CHECK(hub_seq(f) == 2);
+}
+
 TEST_CASE("a frame announcing more than 16 MiB is refused before it is read") {
   Federation f;
   HubState before = hub_state(f);
