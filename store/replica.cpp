@@ -212,11 +212,18 @@ Result<std::optional<std::string>> Replica::signed_changeset(const Txn& txn, con
 
 Result<std::optional<RecordState>*> Writer::cached(const std::string& id) {
   auto found = cache_.find(id);
-  if (found != cache_.end()) return &found->second.second;
-  auto record = replica_.get(txn_, id);
-  if (!record) return record.error();
-  auto at = cache_.emplace(id, std::make_pair(record.value(), record.value())).first;
-  return &at->second.second;
+  if (found != cache_.end()) return &found->second.current;
+  auto bytes = txn_.get(replica_.table("records"), id);
+  if (!bytes) return bytes.error();
+  Slot slot;
+  if (bytes.value()) {
+    auto record = decode_record(*bytes.value());
+    if (!record) return record.error().context("record " + id);
+    slot.before = Stored{std::string(*bytes.value()), identifier_keys(record.value()),
+                         type_key(record.value()), home_key(record.value())};
+    slot.current = std::move(record.value());
+  }
+  return &cache_.emplace(id, std::move(slot)).first->second.current;
 }
 
 Result<std::optional<RecordState>> Writer::load(const std::string& id) {
@@ -263,7 +270,12 @@ Result<ApplyOutcome> Writer::apply(const Changeset& changeset, std::string_view 
 }
 
 void Writer::stage(RecordState record) {
-  auto& slot = cache_[record.id].second;
+  auto loaded = cached(record.id);  // what the indexes hold for it, to update them at flush
+  if (!loaded) {
+    if (deferred_) deferred_ = loaded.error();
+    return;
+  }
+  std::optional<RecordState>& slot = *loaded.value();
   if (record.deleted()) {
     slot.reset();
   } else {
@@ -304,11 +316,11 @@ Status Writer::set_meta(const std::string& name, std::string_view value) {
   return txn_.put(replica_.table("meta"), name, value);
 }
 
-Status Writer::update_indexes(const std::optional<RecordState>& before, const RecordState* after) {
-  std::vector<std::string> old_keys =
-      before ? identifier_keys(*before) : std::vector<std::string>{};
+Status Writer::update_indexes(const std::string& id, const std::optional<Stored>& before,
+                              const RecordState* after) {
+  static const std::vector<std::string> kNone;
+  const std::vector<std::string>& old_keys = before ? before->identifiers : kNone;
   std::vector<std::string> new_keys = after ? identifier_keys(*after) : std::vector<std::string>{};
-  const std::string& id = before ? before->id : after->id;
   for (const auto& key : old_keys) {
     if (key == id || std::binary_search(new_keys.begin(), new_keys.end(), key)) continue;
     auto erased = txn_.erase(replica_.table("by_ident"), key + '\0' + id);
@@ -320,32 +332,35 @@ Status Writer::update_indexes(const std::optional<RecordState>& before, const Re
     if (!put) return put;
   }
   if (before && after == nullptr) {
-    auto erased = txn_.erase(replica_.table("by_type"), type_key(*before));
+    auto erased = txn_.erase(replica_.table("by_type"), before->type);
     if (!erased) return erased.error();
   }
   if (!before && after != nullptr) {
     Status put = txn_.put(replica_.table("by_type"), type_key(*after), "");
     if (!put) return put;
   }
-  if (before && after && before->home == after->home) return {};
+  std::string new_home = after ? home_key(*after) : std::string();
+  if (before && after && before->home == new_home) return {};
   if (before) {
-    auto erased = txn_.erase(replica_.table("by_home"), home_key(*before));
+    auto erased = txn_.erase(replica_.table("by_home"), before->home);
     if (!erased) return erased.error();
   }
-  return after ? txn_.put(replica_.table("by_home"), home_key(*after), "") : Status{};
+  return after ? txn_.put(replica_.table("by_home"), new_home, "") : Status{};
 }
 
 Status Writer::write_record(const std::string& id) {
   const auto& [before, after] = cache_.at(id);
-  if (before == after) return {};
+  if (!before && !after) return {};
   if (after) {
-    Status put = txn_.put(replica_.table("records"), id, encode_record(*after));
+    std::string bytes = encode_record(*after);
+    if (before && before->bytes == bytes) return {};
+    Status put = txn_.put(replica_.table("records"), id, bytes);
     if (!put) return put;
   } else {
     auto erased = txn_.erase(replica_.table("records"), id);
     if (!erased) return erased.error();
   }
-  return update_indexes(before, after ? &*after : nullptr);
+  return update_indexes(id, before, after ? &*after : nullptr);
 }
 
 Status Writer::flush() {

@@ -103,7 +103,19 @@ class Writer : public conflict::DotOracle {
   // The current state of a record in this transaction, loaded into the cache if needed.
   Result<std::optional<RecordState>*> cached(const std::string& id);
   Status write_record(const std::string& id);
-  Status update_indexes(const std::optional<RecordState>& before, const RecordState* after);
+  // What the indexes hold for a record as the transaction found it.
+  struct Stored {
+    std::string bytes;                     // its encoding in the records table
+    std::vector<std::string> identifiers;  // identifier_keys()
+    std::string type;                      // its by_type and by_home keys
+    std::string home;
+  };
+  struct Slot {
+    std::optional<Stored> before;  // nullopt: the record did not exist
+    std::optional<RecordState> current;
+  };
+  Status update_indexes(const std::string& id, const std::optional<Stored>& before,
+                        const RecordState* after);
   // Puts a changeset in the outbox (own) or in changesets and by_scope.
   Status store_changeset(const Changeset& changeset, std::string_view signed_bytes, bool own);
   // Adds to `frontier` the scope and seq of every changeset of `origin` applied here.
@@ -111,11 +123,9 @@ class Writer : public conflict::DotOracle {
 
   Replica& replica_;
   Txn txn_;
-  // Record id → (state before this transaction, current state).
-  // TODO(perf): two copies of each record touched, both compared and the second encoded at
-  // commit: a transaction that touches most records costs their size thrice (bench_crdt merges
-  // ~80k operations/s into LMDB against ~500k in memory).
-  std::map<std::string, std::pair<std::optional<RecordState>, std::optional<RecordState>>> cache_;
+  // Record id → what was stored and the current state. A record is written back when its
+  // encoding differs from what was stored.
+  std::map<std::string, Slot> cache_;
   Status deferred_;  // the first error of a DotOracle call, reported at commit()
 };
 
