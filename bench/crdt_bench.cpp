@@ -65,11 +65,11 @@ Result<Options> parse_options(int argc, char** argv) {
                             {"scopes", &w.scopes},
                             {"rounds", &w.rounds},
                             {"concurrent-percent", &percent}}) {
-    auto value = count_option(args.value(), name, *slot);
+    auto value = args->count(name, *slot);
     if (!value) return value.error();
     *slot = value.value();
   }
-  auto seed = count_option(args.value(), "seed", w.seed);
+  auto seed = args->count("seed", w.seed);
   if (!seed) return seed.error();
   w.seed = seed.value();
   w.concurrent = double(percent) / 100.0;

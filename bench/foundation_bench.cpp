@@ -55,10 +55,10 @@ Result<Options> parse_options(int argc, char** argv) {
   Status only = args->only({"records", "puts", "batch", "seed", "keep"});
   if (!only) return only.error();
   Options options;
-  auto records = count_option(args.value(), "records", options.records);
-  auto puts = count_option(args.value(), "puts", options.puts);
-  auto batch = count_option(args.value(), "batch", options.batch);
-  auto seed = count_option(args.value(), "seed", options.seed);
+  auto records = args->count("records", options.records);
+  auto puts = args->count("puts", options.puts);
+  auto batch = args->count("batch", options.batch);
+  auto seed = args->count("seed", options.seed);
   if (!records) return records.error();
   if (!puts) return puts.error();
   if (!batch) return batch.error();

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -151,17 +150,6 @@ std::string fixed(double value, int decimals) {
   char text[64];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
   return text;
-}
-
-Result<std::size_t> count_option(const Args& args, const std::string& name, std::size_t value) {
-  auto text = args.get(name);
-  if (!text) return value;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size() || value == 0) {
-    return make_error(ErrorCode::invalid_argument,
-                      "--" + name + ": '" + *text + "' is not a positive whole number");
-  }
-  return value;
 }
 
 }  // namespace tutelle::bench

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "protocol/command_line.hpp"
 #include "protocol/result.hpp"
 
 namespace tutelle::bench {
@@ -75,8 +74,5 @@ std::string file_head(const std::filesystem::path& file, std::size_t max_bytes =
 std::string grouped(double value);
 // 0.5312 → "0.53".
 std::string fixed(double value, int decimals = 2);
-
-// The value of option --`name` as a positive whole number, or `value` when it is absent.
-Result<std::size_t> count_option(const Args& args, const std::string& name, std::size_t value);
 
 }  // namespace tutelle::bench

@@ -80,9 +80,9 @@ Result<Options> parse_options(int argc, char** argv) {
   Status only = args->only({"changesets", "edits", "bulk-records", "keep"});
   if (!only) return only.error();
   Options options;
-  auto changesets = count_option(args.value(), "changesets", options.changesets);
-  auto edits = count_option(args.value(), "edits", options.edits);
-  auto bulk = count_option(args.value(), "bulk-records", options.bulk_records);
+  auto changesets = args->count("changesets", options.changesets);
+  auto edits = args->count("edits", options.edits);
+  auto bulk = args->count("bulk-records", options.bulk_records);
   if (!changesets) return changesets.error();
   if (!edits) return edits.error();
   if (!bulk) return bulk.error();

@@ -124,15 +124,18 @@ int run_nodes(const std::vector<std::string>& words) {
 }
 
 int run_serve(const std::vector<std::string>& words) {
-  auto args = parse(words, {"listen", "http", "public-url", "log-level"});
+  auto args = parse(words, {"listen", "http", "public-url", "log-level", "frame-timeout-ms"});
   if (!args) return fail(kTool, args.error());
   auto endpoint = parse_endpoint(args->get("listen").value_or("127.0.0.1:7450"));
   if (!endpoint) return fail(kTool, endpoint.error());
+  auto frame_timeout = args->count("frame-timeout-ms", 30'000);
+  if (!frame_timeout) return fail(kTool, frame_timeout.error());
   auto hub = open_hub(args.value());
   if (!hub) return fail(kTool, hub.error());
 
   asio::io_context io;
   SyncServer server(io, *hub.value());
+  server.set_frame_timeout(std::chrono::milliseconds(frame_timeout.value()));
   Status started = server.start(endpoint.value());
   if (!started) return fail(kTool, started.error());
   std::unique_ptr<IdentityEndpoints> identity;
@@ -236,7 +239,9 @@ std::map<std::string, Command> sync_commands() {
       {"revoke", {"revoke --dir DIR --key NODE_PUBLIC_KEY", run_revoke}},
       {"nodes", {"nodes --dir DIR", run_nodes}},
       {"serve",
-       {"serve --dir DIR --listen HOST:PORT [--http HOST:PORT [--public-url URL]]", run_serve}},
+       {"serve --dir DIR --listen HOST:PORT [--http HOST:PORT [--public-url URL]] "
+        "[--frame-timeout-ms N]",
+        run_serve}},
       {"digest", {"digest --dir DIR [--scope S]", run_digest}},
       {"log", {"log --dir DIR", run_log}},
       {"status", {"status --dir DIR", run_status}},

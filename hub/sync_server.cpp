@@ -201,9 +201,7 @@ asio::awaitable<Status> SyncServer::send_backlog(
 
 asio::awaitable<std::optional<net::SyncMessage>> SyncServer::read_message(
     net::Connection& connection, Session& session) {
-  // TODO(robustness): no timeout inside a frame; a peer that sends a length and stalls holds
-  // its session until TCP gives up. Idle time between frames is normal for a live node.
-  auto frame = co_await connection.read_frame();
+  auto frame = co_await connection.read_frame_started_within(frame_timeout_);
   if (!frame) {
     // A peer gone is ordinary; a frame refused unread (oversized) is the peer's fault. A
     // session the writer ended was logged there.

@@ -29,6 +29,9 @@ class SyncServer {
   std::uint16_t port() const;
   // Stops accepting and ends every session.
   void stop();
+  // How long a peer may take to send the rest of a frame it has begun; one that stalls inside
+  // a frame loses its session. Waiting between frames has no limit (a live node is idle).
+  void set_frame_timeout(std::chrono::milliseconds timeout) { frame_timeout_ = timeout; }
 
  private:
   struct Session {
@@ -72,6 +75,7 @@ class SyncServer {
 
   boost::asio::io_context& io_;
   Hub& hub_;
+  std::chrono::milliseconds frame_timeout_{std::chrono::seconds(30)};
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   std::set<std::shared_ptr<Session>> sessions_;
 };

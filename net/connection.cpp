@@ -112,6 +112,11 @@ awaitable<Result<std::string>> Connection::read_frame(std::chrono::milliseconds 
   return read_frame_within(*stream_, peer_, timeout, frame_limit_);
 }
 
+awaitable<Result<std::string>> Connection::read_frame_started_within(
+    std::chrono::milliseconds timeout) {
+  return net::read_frame_started_within(*stream_, peer_, timeout, frame_limit_);
+}
+
 awaitable<Status> Connection::write_frame(std::string_view payload) {
   return net::write_frame(*stream_, payload, peer_, frame_limit_);
 }

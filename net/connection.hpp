@@ -69,6 +69,9 @@ class Connection {
   // connection when no whole frame arrived in time.
   boost::asio::awaitable<Result<std::string>> read_frame();
   boost::asio::awaitable<Result<std::string>> read_frame(std::chrono::milliseconds timeout);
+  // One frame, waiting without limit for it to start, then for the rest at most `timeout`.
+  boost::asio::awaitable<Result<std::string>> read_frame_started_within(
+      std::chrono::milliseconds timeout);
 
   // REQUIRES: `payload` stays valid until the write completes.
   boost::asio::awaitable<Status> write_frame(std::string_view payload);

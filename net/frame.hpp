@@ -69,25 +69,39 @@ inline constexpr std::size_t kCoalescedWrite = 16 * 1024;
 // one write (write_frames). REQUIRES: `payload` is within the limit of the stream it is for.
 void append_frame(std::string& out, std::string_view payload);
 
-// Reads one frame's payload from `stream`. `peer` names the other end in errors.
+namespace detail {
+
+// Reads the rest of a frame whose first `have` bytes of `header` were read already.
 template <typename AsyncStream>
-boost::asio::awaitable<Result<std::string>> read_frame(AsyncStream& stream, std::string peer,
-                                                       std::size_t limit = kDefaultFrameLimit) {
+boost::asio::awaitable<Result<std::string>> read_frame_rest(
+    AsyncStream& stream, std::string peer, std::size_t limit,
+    std::array<unsigned char, kFrameHeaderSize> header, std::size_t have) {
   namespace asio = boost::asio;
   boost::system::error_code ec;
-  std::array<unsigned char, kFrameHeaderSize> header{};
-  std::size_t got = co_await asio::async_read(stream, asio::buffer(header),
-                                              asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return detail::header_read_error(ec, got, peer);
+  std::size_t got =
+      co_await asio::async_read(stream, asio::buffer(header.data() + have, header.size() - have),
+                                asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return header_read_error(ec, have + got, peer);
 
-  std::size_t length = detail::decode_frame_length(header);
-  if (length > limit) co_return detail::oversized_frame_error(length, limit, peer);
+  std::size_t length = decode_frame_length(header);
+  if (length > limit) co_return oversized_frame_error(length, limit, peer);
 
   std::string payload(length, '\0');
   got = co_await asio::async_read(stream, asio::buffer(payload),
                                   asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return detail::payload_read_error(ec, got, length, peer);
+  if (ec) co_return payload_read_error(ec, got, length, peer);
   co_return payload;
+}
+
+}  // namespace detail
+
+// Reads one frame's payload from `stream`. `peer` names the other end in errors.
+template <typename AsyncStream>
+boost::asio::awaitable<Result<std::string>> read_frame(AsyncStream& stream, std::string peer,
+                                                       std::size_t limit = kDefaultFrameLimit) {
+  std::array<unsigned char, kFrameHeaderSize> header{};
+  auto whole = detail::read_frame_rest(stream, std::move(peer), limit, header, 0);
+  co_return co_await std::move(whole);
 }
 
 // Writes `payload` as one frame; refuses (invalid_argument) a payload above `limit`.
@@ -174,6 +188,23 @@ boost::asio::awaitable<Result<std::string>> read_frame_within(
     std::size_t limit = kDefaultFrameLimit) {
   co_return co_await with_timeout(stream, timeout, "read a frame from " + peer,
                                   read_frame(stream, peer, limit));
+}
+
+// Waits as long as it takes for a frame to start (an idle peer is normal), then reads the rest
+// of it within `timeout`: a peer that stalls inside a frame loses the connection.
+template <typename AsyncStream>
+boost::asio::awaitable<Result<std::string>> read_frame_started_within(
+    AsyncStream& stream, std::string peer, std::chrono::milliseconds timeout,
+    std::size_t limit = kDefaultFrameLimit) {
+  namespace asio = boost::asio;
+  boost::system::error_code ec;
+  std::array<unsigned char, kFrameHeaderSize> header{};
+  std::size_t got = co_await asio::async_read(stream, asio::buffer(header.data(), 1),
+                                              asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return detail::header_read_error(ec, got, peer);
+  std::string what = "read the rest of a frame from " + peer;
+  auto rest = detail::read_frame_rest(stream, peer, limit, header, 1);
+  co_return co_await with_timeout(stream, timeout, std::move(what), std::move(rest));
 }
 
 }  // namespace tutelle::net

@@ -1,5 +1,6 @@
 #include "protocol/command_line.hpp"
 
+#include <charconv>
 #include <iostream>
 
 namespace tutelle {
@@ -44,6 +45,18 @@ Result<std::string> Args::require(const std::string& name) const {
   auto value = get(name);
   if (!value) return make_error(ErrorCode::invalid_argument, "--" + name + " is required");
   return *value;
+}
+
+Result<std::size_t> Args::count(const std::string& name, std::size_t fallback) const {
+  auto text = get(name);
+  if (!text) return fallback;
+  std::size_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value == 0) {
+    return make_error(ErrorCode::invalid_argument,
+                      "--" + name + ": '" + *text + "' is not a positive whole number");
+  }
+  return value;
 }
 
 Status Args::only(const std::set<std::string>& known) const {

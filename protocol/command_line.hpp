@@ -27,6 +27,9 @@ class Args {
   std::vector<std::string> all(const std::string& name) const;
   // The option's value, or an Error naming the missing option.
   Result<std::string> require(const std::string& name) const;
+  // The option's value as a positive whole number, `fallback` when it is absent; an Error
+  // naming the option and the text otherwise.
+  Result<std::size_t> count(const std::string& name, std::size_t fallback) const;
   // Refuses an option that is not in `known` (a typo must not pass silently).
   Status only(const std::set<std::string>& known) const;
 

@@ -439,6 +439,22 @@ TEST_CASE("a frame cut short by the peer's close applies nothing") {
   other_node_is_served(f);
 }
 
+TEST_CASE("a peer that stalls inside a frame loses its session and the hub serves the others") {
+  Federation f;
+  f.hub->kill(SIGTERM);
+  f.hub->wait();
+  f.start_hub({"--frame-timeout-ms", "300"});
+  f.put(f.a, {"person", "family_name=Curie"});
+  HubState before = hub_state(f);
+  auto client = authenticated(f, node_keys(f.a));
+  std::string push = net::push_message(own_changesets(f.a).at(0));
+  REQUIRE(client->send_raw(frame_length(1000) + push.substr(0, 10)).ok());
+  require_closed_by_hub(*client);
+  f.wait_for_log("read the rest of a frame from 127.0.0.1:");
+  CHECK(hub_state(f) == before);
+  other_node_is_served(f);
+}
+
 TEST_CASE("a frame that is not a sync message ends the session") {
   Federation f;
   HubState before = hub_state(f);

@@ -45,12 +45,12 @@ Federation::Federation() {
   }
 }
 
-void Federation::start_hub() {
+void Federation::start_hub(const std::vector<std::string>& options) {
   std::size_t before = hub_log_lines_with(kListening).size();
-  hub = std::make_unique<Background>(
-      std::vector<std::string>{hub_bin(), "serve", "--dir", hub_dir(), "--listen",
-                               "127.0.0.1:" + std::to_string(port)},
-      dir / "hub.log");
+  std::vector<std::string> argv = {hub_bin(), "serve",    "--dir",
+                                   hub_dir(), "--listen", "127.0.0.1:" + std::to_string(port)};
+  argv.insert(argv.end(), options.begin(), options.end());
+  hub = std::make_unique<Background>(argv, dir / "hub.log");
   wait_for([&] { return hub_log_lines_with(kListening).size() > before || !hub->running(); });
   INFO(hub_log());
   REQUIRE(hub->running());

@@ -45,8 +45,9 @@ struct Federation {
 
   Federation();
 
-  // Starts `tutelle-hub serve` on `port` (0: a free one, then kept) and waits until it listens.
-  void start_hub();
+  // Starts `tutelle-hub serve` on `port` (0: a free one, then kept) with `options` and waits
+  // until it listens.
+  void start_hub(const std::vector<std::string>& options = {});
 
   std::string hub_dir() const { return (dir / "hub").string(); }
   // `tutelle-hub WORD --dir HUB ARGS…`, its first line as JSON.
