@@ -1,5 +1,7 @@
 #include "net/connection.hpp"
 
+#include <atomic>
+
 #include <exception>
 
 #include <openssl/bio.h>
@@ -268,7 +270,27 @@ awaitable<void> run_handler(Connection connection, std::shared_ptr<const Serving
   }
 }
 
-awaitable<void> serve(tcp::socket socket, std::shared_ptr<const Serving> serving) {
+// Counts a handshake in progress for as long as it lives.
+class HandshakeSlot {
+ public:
+  explicit HandshakeSlot(std::shared_ptr<std::atomic<std::size_t>> count)
+      : count_(std::move(count)) {
+    ++*count_;
+  }
+  HandshakeSlot(const HandshakeSlot&) = delete;
+  HandshakeSlot& operator=(const HandshakeSlot&) = delete;
+  ~HandshakeSlot() { release(); }
+  void release() {
+    if (count_) --*count_;
+    count_.reset();
+  }
+
+ private:
+  std::shared_ptr<std::atomic<std::size_t>> count_;
+};
+
+awaitable<void> serve(tcp::socket socket, std::shared_ptr<const Serving> serving,
+                      std::shared_ptr<HandshakeSlot> slot) {
   std::string peer = remote_text(socket);
   set_no_delay(socket);
   auto stream = std::make_unique<TlsStream>(std::move(socket), *serving->tls);
@@ -276,6 +298,7 @@ awaitable<void> serve(tcp::socket socket, std::shared_ptr<const Serving> serving
   Status shook = co_await with_timeout(*stream, serving->options.handshake_timeout,
                                        "TLS handshake with " + peer,
                                        tls_handshake(*stream, ssl::stream_base::server, peer));
+  slot->release();
   Result<Connection> connection =
       shook ? Connection::adopt(std::move(stream), serving->tls, Side::server, peer,
                                 serving->options.frame_limit)
@@ -302,6 +325,7 @@ awaitable<Status> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<ssl::cont
                               ConnectionHandler handler, ServerOptions options) {
   auto serving = std::make_shared<const Serving>(
       Serving{std::move(tls), std::move(handler), std::move(options)});
+  auto handshakes = std::make_shared<std::atomic<std::size_t>>(0);
   boost::system::error_code ec;
   std::string local = endpoint_text(acceptor.local_endpoint(ec));
   log::info(kComponent, "accepting connections on " + local);
@@ -316,10 +340,17 @@ awaitable<Status> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<ssl::cont
       continue;
     }
 
-    // TODO(robustness): connections and handshakes in progress are not capped; a flood of
-    // peers is bounded only by the handshake timeout and the descriptor limit.
+    if (handshakes->load() >= serving->options.max_handshakes) {
+      std::string max = std::to_string(serving->options.max_handshakes);
+      refuse(remote_text(socket),
+             make_error(ErrorCode::refused, "already " + max + " TLS handshakes in progress"),
+             *serving);
+      socket.close(ec);
+      continue;
+    }
+    auto slot = std::make_shared<HandshakeSlot>(handshakes);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve(std::move(socket), serving), asio::detached);
+    asio::co_spawn(executor, serve(std::move(socket), serving, std::move(slot)), asio::detached);
   }
 
   log::info(kComponent, "stopped accepting connections on " + local);

@@ -144,6 +144,10 @@ using ConnectionHandler = std::function<boost::asio::awaitable<void>(Connection)
 struct ServerOptions {
   // Bounds the TLS handshake of each connection; a peer that stalls is refused after it.
   std::chrono::milliseconds handshake_timeout{10'000};
+  // At most this many TLS handshakes at once: a connection beyond it is closed at once (and
+  // refused, logged), so that a flood of peers that stall cannot hold every descriptor for the
+  // handshake timeout while enrolled nodes wait.
+  std::size_t max_handshakes = 64;
   std::size_t frame_limit = kDefaultFrameLimit;
   // Told of each connection refused before the handler ran (TLS failure, timeout); optional.
   // Runs on that connection's strand.

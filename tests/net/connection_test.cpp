@@ -216,6 +216,28 @@ TEST_CASE("a client that stalls in the TLS handshake is refused after the timeou
   wait(stalled);
 }
 
+TEST_CASE("handshakes beyond the cap are closed at once, and the cap frees as they end") {
+  IoThread io;
+  Mailbox<std::string> refusals;
+  ServerOptions options = reporting_refusals(refusals);
+  options.handshake_timeout = 500ms;
+  options.max_handshakes = 2;
+  TestServer server(io, echo, options);
+
+  auto first = start(io.executor(), stall(server.port()));
+  auto second = start(io.executor(), stall(server.port()));
+  auto third = start(io.executor(), stall(server.port()));
+  CHECK_THAT(refusals.pop(), Catch::EndsWith("already 2 TLS handshakes in progress"));
+  CHECK_THAT(refusals.pop(), Catch::EndsWith("timed out after 500 ms"));
+  CHECK_THAT(refusals.pop(), Catch::EndsWith("timed out after 500 ms"));
+  for (auto* stalled : {&first, &second, &third}) wait(*stalled);
+
+  auto reply = start(io.executor(), echo_once(server.port(), "served again"));
+  Result<std::string> echoed = wait(reply);
+  REQUIRE(echoed.ok());
+  CHECK(*echoed == "served again");
+}
+
 // Lets every client through once `expected` of them have arrived: proof that the hub holds
 // that many connections open at once. Used on the I/O thread only.
 struct Gate {
