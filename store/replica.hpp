@@ -92,7 +92,8 @@ class Writer : public conflict::DotOracle {
   // later changeset of the same origin was applied in the tombstone's scope. Returns how many.
   // REQUIRES: changesets were applied in the order the hub delivers them.
   // A node calls it once caught up with the hub (sync --once and serve), and the compact
-  // commands do. TODO(cleanup): the hub should call it after a refusal.
+  // commands do. The hub has none to drop: it decides each origin's chain in seq order and
+  // marks a refused changeset applied (as 'r'), so no dot it holds awaits a changeset.
   Result<std::size_t> compact_tombstones();
   // compact_tombstones(), then the count of tombstones left; for the compact commands.
   Result<std::pair<std::size_t, std::size_t>> compact_and_count();

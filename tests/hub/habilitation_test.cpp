@@ -149,3 +149,28 @@ TEST_CASE("the steward named at enrolment holds establishment admin, the default
   CHECK_THAT(run_json({node_bin(), "status", "--dir", f.a})["refused"]["2"].get<std::string>(),
              Contains("steward@0339901H (no habilitation in effect for 0339901H)"));
 }
+
+TEST_CASE("a refused edit that a later one superseded leaves no tombstone at the hub or on nodes") {
+  Federation f;
+  create_shared_unit(f);
+
+  // Offline, Ines's edit (the hub will refuse it), then the steward's, who saw it, replaces it.
+  edit_unit_unchecked(f.a, kInes, "website", "https://refused.example");
+  f.put(f.a, {"structure", kUnit, "website=https://lec.example"});
+  json pushed = f.sync(f.a);
+  CHECK(pushed["refused"] == 1);
+  CHECK(pushed["accepted"] == 1);
+
+  // b gets the steward's edit alone: the dot it superseded awaited a changeset that will never
+  // come, and b drops that tombstone once caught up.
+  json pulled = f.sync(f.b);
+  CHECK(pulled["tombstones_dropped"] == 1);
+  CHECK(unit_on(f.b)["fields"]["website"] == "https://lec.example");
+  CHECK(unit_on(f.a)["fields"]["website"] == "https://lec.example");
+  CHECK(run_json({node_bin(), "compact", "--dir", f.b})["tombstones_left"] == 0);
+  CHECK(run_json({node_bin(), "compact", "--dir", f.a})["tombstones_left"] == 0);
+  json hub = f.hub_json("compact");
+  CHECK(hub["tombstones_dropped"] == 0);
+  CHECK(hub["tombstones_left"] == 0);
+  CHECK(f.digest(f.a) == f.digest(f.b));
+}
