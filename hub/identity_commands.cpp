@@ -201,21 +201,25 @@ Result<std::unique_ptr<IdentityEndpoints>> start_identity_endpoints(boost::asio:
                                                                     std::string public_url) {
   auto address = host_port(http);
   if (!address) return address.error();
-  if (public_url.empty()) public_url = "https://" + http;
-  auto service = SamlService::open({dir, public_url, 900, {}});
-  if (!service) return service.error();
   auto tls = tls_credentials(dir, address->first);
   if (!tls) return tls.error();
   auto running = std::make_unique<IdentityEndpoints::Running>();
-  running->service = std::move(service.value());
-  SamlService* saml = running->service.get();
-  HttpsOptions options{address->first, address->second, tls->certificate_pem, tls->private_key_pem,
-                       [saml](const HttpRequest& request) { return saml->handle(request); }};
+  // The service is opened once the port is known (port 0 picks one), before `io` runs: no
+  // request reaches the handler before then.
+  IdentityEndpoints::Running* state = running.get();
+  HttpsOptions options{
+      address->first, address->second, tls->certificate_pem, tls->private_key_pem,
+      [state](const HttpRequest& request) { return state->service->handle(request); }};
   auto server = HttpsServer::start(io, std::move(options));
   if (!server) return server.error();
   running->server = std::move(server.value());
-  running->listening =
-      address->first + ":" + std::to_string(running->server->port()) + " as " + public_url;
+
+  std::string bound = address->first + ":" + std::to_string(running->server->port());
+  if (public_url.empty()) public_url = "https://" + bound;
+  auto service = SamlService::open({dir, public_url, 900, {}});
+  if (!service) return service.error();
+  running->service = std::move(service.value());
+  running->listening = bound + " as " + public_url;
   return std::unique_ptr<IdentityEndpoints>(new IdentityEndpoints(std::move(running)));
 }
 

@@ -4,10 +4,12 @@
 
 #include <catch2/catch.hpp>
 #include <ctime>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "identity/token.hpp"
+#include "tests/hub/federation.hpp"
 #include "tests/support/process.hpp"
 
 using namespace tutelle;
@@ -25,27 +27,13 @@ json ok_json(const std::vector<std::string>& argv) {
 
 // A node that has synced once with a running hub, so it knows the hub's key.
 struct SyncedNode {
-  TempDir dir;
-  std::string node = (dir / "node").string();
-  std::string hub = (dir / "hub").string();
+  Federation federation;
+  std::string node = federation.a;
+  std::string hub = federation.hub_dir();
   identity::KeyPair hub_keys;
 
   SyncedNode() {
-    std::string node_bin = binary("node/tutelle-node");
-    std::string hub_bin = binary("hub/tutelle-hub");
-    json init = ok_json({hub_bin, "init", "--dir", hub});
-    json made = ok_json({node_bin, "init", "--dir", node, "--establishment", "0339901H"});
-    ok_json({hub_bin, "enroll", "--dir", hub, "--establishment", "0339901H", "--key",
-             made["public_key"]});
-    std::string listen = "127.0.0.1:" + std::to_string(40000 + ::getpid() % 20000);
-    Background serving({hub_bin, "serve", "--dir", hub, "--listen", listen}, dir / "hub.log");
-    ok_json(
-        {node_bin, "join", "--dir", node, "--hub", listen, "--fingerprint", init["fingerprint"]});
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (run({node_bin, "sync", "--dir", node, "--once"}).exit_code != 0) {
-      REQUIRE(std::chrono::steady_clock::now() < until);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    federation.sync(node);
     REQUIRE(identity::sodium_ready().ok());
     hub_keys = identity::read_key_pair(hub, "hub").value();
   }
@@ -101,20 +89,28 @@ TEST_CASE("tutelle-hub serve --http serves the SAML metadata over HTTPS beside t
   TempDir dir;
   std::string hub = (dir / "hub").string();
   ok_json({binary("hub/tutelle-hub"), "init", "--dir", hub});
-  int port = 40000 + ::getpid() % 20000;
-  std::string sync = "127.0.0.1:" + std::to_string(port);
-  std::string http = "127.0.0.1:" + std::to_string(port + 1);
-  Background serving(
-      {binary("hub/tutelle-hub"), "serve", "--dir", hub, "--listen", sync, "--http", http},
-      dir / "hub.log");
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  Run fetched;
-  do {
-    REQUIRE(std::chrono::steady_clock::now() < until);
-    fetched = run({"/usr/bin/curl", "-sk", "https://" + http + "/saml/metadata"});
-  } while (fetched.exit_code != 0);
+  std::filesystem::path log = dir / "hub.log";
+  Background serving({binary("hub/tutelle-hub"), "serve", "--dir", hub, "--listen", "127.0.0.1:0",
+                      "--http", "127.0.0.1:0"},
+                     log);
+  const std::string said = "SAML endpoints over HTTPS on ";
+  std::string http;
+  wait_for([&] {
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      auto at = line.find(said);
+      if (at != std::string::npos)
+        http = line.substr(at + said.size(), line.find(' ', at + said.size()) - at - said.size());
+    }
+    return !http.empty() || !serving.running();
+  });
+  REQUIRE_FALSE(http.empty());
+  Run fetched = run({"/usr/bin/curl", "-sk", "https://" + http + "/saml/metadata"});
+  REQUIRE(fetched.exit_code == 0);
   CHECK_THAT(fetched.out, Catch::Contains("EntityDescriptor"));
   CHECK_THAT(fetched.out, Catch::Contains("AssertionConsumerService"));
+  // With port 0, the endpoints' URLs name the port the hub was given.
+  CHECK_THAT(fetched.out, Catch::Contains("https://" + http + "/"));
   serving.kill(SIGTERM);
   CHECK(serving.wait() == 0);
 }
