@@ -6,6 +6,7 @@
 
 #include "hub/commands.hpp"
 #include "hub/hub.hpp"
+#include "store/maintenance.hpp"
 #include "store/views.hpp"
 
 namespace tutelle::hub {
@@ -29,19 +30,13 @@ Result<Args> parse(const std::vector<std::string>& words, std::set<std::string> 
   return args;
 }
 
-void print(const json& value) {
-  std::cout << value.dump() << "\n";
-}
-
 int run_conflicts(const std::vector<std::string>& words) {
   auto args = parse(words, {"scope"});
   if (!args) return fail(kTool, args.error());
   auto hub = Hub::open(*args->get("dir"));
   if (!hub) return fail(kTool, hub.error());
-  auto txn = hub.value()->replica().begin_read();
-  if (!txn) return fail(kTool, txn.error());
-  Status listed = store::for_each_conflict(hub.value()->replica(), txn.value(), print,
-                                           args->get("scope").value_or(""));
+  Status listed =
+      store::write_conflicts(hub.value()->replica(), std::cout, args->get("scope").value_or(""));
   return listed ? 0 : fail(kTool, listed.error());
 }
 
@@ -50,13 +45,9 @@ int run_duplicates(const std::vector<std::string>& words) {
   if (!args) return fail(kTool, args.error());
   auto hub = Hub::open(*args->get("dir"));
   if (!hub) return fail(kTool, hub.error());
-  auto txn = hub.value()->replica().begin_read();
-  if (!txn) return fail(kTool, txn.error());
-  auto groups = store::duplicate_candidates(hub.value()->replica(), txn.value(),
-                                            args->get("scope").value_or(""));
-  if (!groups) return fail(kTool, groups.error());
-  for (const auto& group : groups.value()) print(group);
-  return 0;
+  Status listed =
+      store::write_duplicates(hub.value()->replica(), std::cout, args->get("scope").value_or(""));
+  return listed ? 0 : fail(kTool, listed.error());
 }
 
 int run_compact(const std::vector<std::string>& words) {
@@ -64,13 +55,12 @@ int run_compact(const std::vector<std::string>& words) {
   if (!args) return fail(kTool, args.error());
   auto hub = Hub::open(*args->get("dir"));
   if (!hub) return fail(kTool, hub.error());
-  auto writer = hub.value()->replica().begin_write();
-  if (!writer) return fail(kTool, writer.error());
-  auto counts = writer->compact_and_count();
-  if (!counts) return fail(kTool, counts.error());
-  Status committed = writer->commit();
-  if (!committed) return fail(kTool, committed.error());
-  print({{"tombstones_dropped", counts->first}, {"tombstones_left", counts->second}});
+  auto compacted = store::compact(hub.value()->replica());
+  if (!compacted) return fail(kTool, compacted.error());
+  std::cout << json{{"tombstones_dropped", compacted->dropped},
+                    {"tombstones_left", compacted->left}}
+                   .dump()
+            << "\n";
   return 0;
 }
 

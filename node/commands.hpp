@@ -3,11 +3,29 @@
 // reads it; errors go to stderr with a non-zero exit.
 
 #include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
+#include "node/node.hpp"
 #include "protocol/command_line.hpp"
 
 namespace tutelle::node {
+
+// What the command files share (commands.cpp).
+// The words of a command, refusing options it does not know; --dir is required, --map-size is
+// known to every command.
+Result<Args> parse(const std::vector<std::string>& words, const std::set<std::string>& options,
+                   const std::set<std::string>& flags = {});
+// The value of --`option`: "64", "512M", "2G" (a size in bytes; M and G are binary).
+Result<std::size_t> parse_size(const std::string& option, const std::string& text);
+// Opens the node of --dir, with the map size of --map-size if given.
+Result<std::unique_ptr<Node>> open_node(const Args& args, OpenOptions options = {});
+// The author of an edit: --author, else $TUTELLE_AUTHOR, else the node's steward.
+std::string author_of(const Args& args, const Node& node);
+// Prints `value` as one JSON line on stdout; returns 0.
+int print(const nlohmann::json& value);
 
 std::map<std::string, Command> commands();
 

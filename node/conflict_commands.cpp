@@ -1,12 +1,12 @@
 // The commands of tutelle-node for conflicts and duplicates: conflicts, resolve, duplicates,
 // merge, compact.
 
-#include <cstdlib>
 #include <iostream>
 
 #include "conflict/merge.hpp"
 #include "node/commands.hpp"
 #include "node/node.hpp"
+#include "store/maintenance.hpp"
 #include "store/views.hpp"
 
 namespace tutelle::node {
@@ -17,32 +17,17 @@ using nlohmann::json;
 
 constexpr const char* kTool = "tutelle-node";
 
-Result<Args> parse(const std::vector<std::string>& words, std::set<std::string> options,
-                   std::size_t positional) {
-  auto args = Args::parse(words);
+// The words of a command that takes `positional` arguments besides its options.
+Result<Args> parse_with(const std::vector<std::string>& words, const std::set<std::string>& options,
+                        std::size_t positional) {
+  auto args = parse(words, options);
   if (!args) return args.error();
-  options.insert("dir");
-  Status only = args->only(options);
-  if (!only) return only.error();
-  if (!args->has("dir")) return make_error(ErrorCode::invalid_argument, "--dir is required");
   if (args->positional().size() != positional) {
     return make_error(ErrorCode::invalid_argument, "expected " + std::to_string(positional) +
                                                        " arguments, not " +
                                                        std::to_string(args->positional().size()));
   }
   return args;
-}
-
-std::string author_of(const Args& args, const Node& node) {
-  if (auto author = args.get("author")) return *author;
-  if (const char* env = std::getenv("TUTELLE_AUTHOR")) return env;
-  auto steward = node.steward();
-  return steward ? steward.value() : "steward@" + node.establishment();
-}
-
-int print(const json& value) {
-  std::cout << value.dump() << "\n";
-  return 0;
 }
 
 Result<RecordState> existing(Node& node, const std::string& id) {
@@ -76,24 +61,21 @@ Status may_write(Node& node, const std::string& scope) {
 }
 
 int run_conflicts(const std::vector<std::string>& words) {
-  auto args = parse(words, {"scope"}, 0);
+  auto args = parse_with(words, {"scope"}, 0);
   if (!args) return fail(kTool, args.error());
-  auto node = Node::open(*args->get("dir"));
+  auto node = open_node(args.value());
   if (!node) return fail(kTool, node.error());
-  auto txn = node.value()->replica().begin_read();
-  if (!txn) return fail(kTool, txn.error());
-  Status listed = store::for_each_conflict(
-      node.value()->replica(), txn.value(), [](const json& line) { print(line); },
-      args->get("scope").value_or(""));
+  Status listed =
+      store::write_conflicts(node.value()->replica(), std::cout, args->get("scope").value_or(""));
   return listed ? 0 : fail(kTool, listed.error());
 }
 
 int run_resolve(const std::vector<std::string>& words) {
-  auto args = parse(words, {"author"}, 3);
+  auto args = parse_with(words, {"author"}, 3);
   if (!args) return fail(kTool, args.error());
   const auto& id = args->positional()[0];
   const auto& field = args->positional()[1];
-  auto node = Node::open(*args->get("dir"));
+  auto node = open_node(args.value());
   if (!node) return fail(kTool, node.error());
   auto record = existing(*node.value(), id);
   if (!record) return fail(kTool, record.error());
@@ -117,25 +99,21 @@ int run_resolve(const std::vector<std::string>& words) {
 }
 
 int run_duplicates(const std::vector<std::string>& words) {
-  auto args = parse(words, {"scope"}, 0);
+  auto args = parse_with(words, {"scope"}, 0);
   if (!args) return fail(kTool, args.error());
-  auto node = Node::open(*args->get("dir"));
+  auto node = open_node(args.value());
   if (!node) return fail(kTool, node.error());
-  auto txn = node.value()->replica().begin_read();
-  if (!txn) return fail(kTool, txn.error());
-  auto groups = store::duplicate_candidates(node.value()->replica(), txn.value(),
-                                            args->get("scope").value_or(""));
-  if (!groups) return fail(kTool, groups.error());
-  for (const auto& group : groups.value()) print(group);
-  return 0;
+  Status listed =
+      store::write_duplicates(node.value()->replica(), std::cout, args->get("scope").value_or(""));
+  return listed ? 0 : fail(kTool, listed.error());
 }
 
 int run_merge(const std::vector<std::string>& words) {
-  auto args = parse(words, {"author"}, 2);
+  auto args = parse_with(words, {"author"}, 2);
   if (!args) return fail(kTool, args.error());
   const auto& survivor = args->positional()[0];
   const auto& duplicate = args->positional()[1];
-  auto node = Node::open(*args->get("dir"));
+  auto node = open_node(args.value());
   if (!node) return fail(kTool, node.error());
   for (const auto& id : {survivor, duplicate}) {
     auto record = existing(*node.value(), id);
@@ -157,17 +135,13 @@ int run_merge(const std::vector<std::string>& words) {
 }
 
 int run_compact(const std::vector<std::string>& words) {
-  auto args = parse(words, {}, 0);
+  auto args = parse_with(words, {}, 0);
   if (!args) return fail(kTool, args.error());
-  auto node = Node::open(*args->get("dir"));
+  auto node = open_node(args.value());
   if (!node) return fail(kTool, node.error());
-  auto writer = node.value()->replica().begin_write();
-  if (!writer) return fail(kTool, writer.error());
-  auto counts = writer->compact_and_count();
-  if (!counts) return fail(kTool, counts.error());
-  Status committed = writer->commit();
-  if (!committed) return fail(kTool, committed.error());
-  return print({{"tombstones_dropped", counts->first}, {"tombstones_left", counts->second}});
+  auto compacted = store::compact(node.value()->replica());
+  if (!compacted) return fail(kTool, compacted.error());
+  return print({{"tombstones_dropped", compacted->dropped}, {"tombstones_left", compacted->left}});
 }
 
 }  // namespace

@@ -103,18 +103,6 @@ Status apply_delivered(Node& node, const std::vector<net::Delivered>& entries,
   return writer->commit();
 }
 
-// Once caught up with the hub, drops the tombstones whose changeset can no longer arrive
-// (conflict/compaction.hpp): the node has applied what the hub sent, in the hub's order.
-Result<std::size_t> compact_caught_up(Node& node) {
-  auto writer = node.replica().begin_write();
-  if (!writer) return writer.error();
-  auto dropped = writer->compact_tombstones();
-  if (!dropped) return dropped.error();
-  Status committed = writer->commit();
-  if (!committed) return committed.error().context("compaction once caught up");
-  return dropped;
-}
-
 class Session {
  public:
   Session(Node& node, SyncSummary& summary) : node_(node), summary_(summary) {}
@@ -345,9 +333,10 @@ class Session {
           break;
         }
         case net::SyncMessage::Kind::caught_up: {
-          auto dropped = compact_caught_up(node_);
-          if (!dropped) co_return dropped.error();
-          summary_.tombstones_dropped += dropped.value();
+          // Caught up in the hub's order: the tombstones of refused changesets can go.
+          auto compacted = store::compact(node_.replica());
+          if (!compacted) co_return compacted.error().context("once caught up");
+          summary_.tombstones_dropped += compacted->dropped;
           if (!live) co_return Status{};
           log::info("node", "caught up at hub seq " + std::to_string(message->hub_seq));
           break;

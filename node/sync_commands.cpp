@@ -20,17 +20,11 @@ using nlohmann::json;
 constexpr const char* kTool = "tutelle-node";
 
 Result<std::pair<Args, std::unique_ptr<Node>>> open_with(const std::vector<std::string>& words,
-                                                         std::set<std::string> options,
+                                                         const std::set<std::string>& options,
                                                          const std::set<std::string>& flags) {
-  auto args = Args::parse(words, flags);
+  auto args = parse(words, options, flags);
   if (!args) return args.error();
-  options.insert(flags.begin(), flags.end());
-  options.insert("dir");
-  Status only = args->only(options);
-  if (!only) return only.error();
-  auto dir = args->require("dir");
-  if (!dir) return dir.error();
-  auto node = Node::open(dir.value());
+  auto node = open_node(args.value());
   if (!node) return node.error();
   return std::make_pair(std::move(args.value()), std::move(node.value()));
 }
@@ -58,10 +52,21 @@ const char* rewrite_name(Rewrite rewrite) {
   return "not needed";
 }
 
+Result<bool> rewrite_pending(Node& node) {
+  auto txn = node.replica().begin_read();
+  if (!txn) return txn.error();
+  auto mark = node.replica().meta(txn.value(), store::kRewritePending);
+  if (!mark) return mark.error();
+  return mark.value().has_value();
+}
+
 // Closes `node`, then rewrites its store if a purge left bytes in it (node/store_rewrite.hpp).
 Result<Rewrite> close_and_rewrite(std::unique_ptr<Node>& node) {
+  auto pending = rewrite_pending(*node);
+  if (!pending) return pending.error();
   std::filesystem::path dir = node->dir();
   node.reset();
+  if (!pending.value()) return Rewrite::not_needed;  // the common case: no store to reopen
   auto rewritten = rewrite_store(dir);
   if (rewritten && rewritten.value() == Rewrite::busy) {
     log::info("node",

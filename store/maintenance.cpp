@@ -148,6 +148,18 @@ Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope) {
   return summary;
 }
 
+Result<Compaction> compact(Replica& replica) {
+  auto writer = replica.begin_write();
+  if (!writer) return writer.error();
+  auto dropped = writer->compact_tombstones();
+  if (!dropped) return dropped.error();
+  auto left = writer->txn().count(replica.table("tombstones"));
+  if (!left) return left.error();
+  Status committed = writer->commit();
+  if (!committed) return committed.error().context("compaction");
+  return Compaction{dropped.value(), left.value()};
+}
+
 Status roll_back_refused(Replica& replica, std::uint64_t seq, const std::string& reason) {
   auto writer = replica.begin_write();
   if (!writer) return writer.error();

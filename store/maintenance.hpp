@@ -29,6 +29,14 @@ struct PurgeSummary {
 // sets kRewritePending, and the node rewrites its store when it is alone to have it open.
 Result<PurgeSummary> purge_scope(Replica& replica, const std::string& scope);
 
+struct Compaction {
+  std::size_t dropped = 0;  // tombstones whose changeset can no longer arrive
+  std::size_t left = 0;
+};
+
+// Writer::compact_tombstones() in a transaction of its own, with the count of what is left.
+Result<Compaction> compact(Replica& replica);
+
 // Marks the own changeset `seq` refused with `reason`, then rebuilds every record from the
 // changesets still applied, in one transaction, so the refused edit has no effect here either.
 // The merge being a function of the set of changesets, the result is the state the replica

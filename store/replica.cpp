@@ -78,7 +78,10 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::filesystem::path& dir,
   std::unique_ptr<Replica> replica(new Replica());
   replica->env_ = std::move(env.value());
   if (!options.read_only) {
-    Status filled = replica->fill_scope_indexes();
+    // Read first: an open writes nothing, and waits for no writer, unless it has to.
+    auto missing = replica->check_scope_indexes();
+    if (!missing) return missing.error();
+    Status filled = missing.value() ? replica->fill_scope_indexes() : Status{};
     if (!filled) return filled.error().context("index by scope of " + dir.string());
   }
   return replica;
@@ -86,10 +89,7 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::filesystem::path& dir,
 
 // The indexes are complete or empty: every write since they exist keeps them, so an empty one
 // beside a non-empty table is a store from before them.
-Status Replica::fill_scope_indexes() {
-  auto writer = begin_write();
-  if (!writer) return writer.error();
-  Txn& txn = writer->txn();
+Result<bool> Replica::scope_indexes_missing(const Txn& txn) const {
   auto homes = txn.count(table("by_home"));
   auto records = txn.count(table("records"));
   auto scopes = txn.count(table("by_scope"));
@@ -97,10 +97,23 @@ Status Replica::fill_scope_indexes() {
   for (const auto* counted : {&homes, &records, &scopes, &changesets}) {
     if (!*counted) return counted->error();
   }
-  if ((homes.value() > 0 || records.value() == 0) &&
-      (scopes.value() > 0 || changesets.value() == 0)) {
-    return {};  // aborted: nothing to fill
-  }
+  return (homes.value() == 0 && records.value() > 0) ||
+         (scopes.value() == 0 && changesets.value() > 0);
+}
+
+Result<bool> Replica::check_scope_indexes() const {
+  auto txn = begin_read();  // ended before a write transaction may begin in this thread
+  if (!txn) return txn.error();
+  return scope_indexes_missing(txn.value());
+}
+
+Status Replica::fill_scope_indexes() {
+  auto writer = begin_write();
+  if (!writer) return writer.error();
+  Txn& txn = writer->txn();
+  auto missing = scope_indexes_missing(txn);
+  if (!missing) return missing.error();
+  if (!missing.value()) return {};  // another process filled them: aborted, nothing written
 
   Status inner;
   Status listed = for_each_record(txn, "", [&](const RecordState& record) {
@@ -452,14 +465,6 @@ Result<std::size_t> Writer::compact_tombstones() {
     ++dropped;
   }
   return dropped;
-}
-
-Result<std::pair<std::size_t, std::size_t>> Writer::compact_and_count() {
-  auto dropped = compact_tombstones();
-  if (!dropped) return dropped.error();
-  auto left = txn_.count(replica_.table("tombstones"));
-  if (!left) return left.error();
-  return std::pair{dropped.value(), left.value()};
 }
 
 }  // namespace tutelle::store

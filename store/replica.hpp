@@ -95,8 +95,6 @@ class Writer : public conflict::DotOracle {
   // commands do. The hub has none to drop: it decides each origin's chain in seq order and
   // marks a refused changeset applied (as 'r'), so no dot it holds awaits a changeset.
   Result<std::size_t> compact_tombstones();
-  // compact_tombstones(), then the count of tombstones left; for the compact commands.
-  Result<std::pair<std::size_t, std::size_t>> compact_and_count();
 
  private:
   friend class Replica;
@@ -155,6 +153,10 @@ class Replica {
   const Table& table(const std::string& name) const { return env_->table(name); }
 
  private:
+  // Whether by_home or by_scope is empty beside the table it indexes: a store from before them.
+  Result<bool> scope_indexes_missing(const Txn& txn) const;
+  Result<bool> check_scope_indexes() const;  // the same, in a read transaction of its own
+  // Fills them, in a write transaction, when scope_indexes_missing() (checked there again).
   Status fill_scope_indexes();
 
   std::unique_ptr<Environment> env_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <ostream>
 #include <set>
 
 #include "conflict/hlc.hpp"
@@ -264,6 +265,23 @@ Result<std::vector<json>> duplicate_candidates(const store::Replica& replica, co
     groups.push_back({{"identifier", identifier}, {"records", records}});
   }
   return groups;
+}
+
+Status write_conflicts(const store::Replica& replica, std::ostream& out, const std::string& scope) {
+  auto txn = replica.begin_read();
+  if (!txn) return txn.error();
+  return for_each_conflict(
+      replica, txn.value(), [&](const nlohmann::json& line) { out << line.dump() << "\n"; }, scope);
+}
+
+Status write_duplicates(const store::Replica& replica, std::ostream& out,
+                        const std::string& scope) {
+  auto txn = replica.begin_read();
+  if (!txn) return txn.error();
+  auto groups = duplicate_candidates(replica, txn.value(), scope);
+  if (!groups) return groups.error();
+  for (const auto& group : groups.value()) out << group.dump() << "\n";
+  return {};
 }
 
 Result<std::string> state_digest(const store::Replica& replica, const store::Txn& txn,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include "store/replica.hpp"
@@ -67,6 +68,11 @@ Status for_each_conflict(const store::Replica& replica, const store::Txn& txn,
 Result<std::vector<nlohmann::json>> duplicate_candidates(const store::Replica& replica,
                                                          const store::Txn& txn,
                                                          const std::string& scope = "");
+
+// for_each_conflict() and duplicate_candidates() as the conflicts and duplicates commands
+// print them: one JSON object a line on `out`, read in a transaction of their own.
+Status write_conflicts(const store::Replica& replica, std::ostream& out, const std::string& scope);
+Status write_duplicates(const store::Replica& replica, std::ostream& out, const std::string& scope);
 
 // BLAKE2b-256, as hex, of the export lines joined by newlines: equal for equal states.
 Result<std::string> state_digest(const store::Replica& replica, const store::Txn& txn,

@@ -29,6 +29,16 @@ json run_json(std::vector<std::string> argv) {
   return json::parse(result.out.substr(0, result.out.find('\n')));
 }
 
+std::vector<json> run_json_lines(const std::vector<std::string>& argv) {
+  auto result = run(argv);
+  INFO(argv[1] << ": " << result.err);
+  REQUIRE(result.exit_code == 0);
+  std::vector<json> lines;
+  std::istringstream out(result.out);
+  for (std::string line; std::getline(out, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
 Federation::Federation() {
   json hub_init = run_json({hub_bin(), "init", "--dir", hub_dir()});
   fingerprint = hub_init["fingerprint"];
@@ -63,14 +73,10 @@ json Federation::hub_json(const std::string& word, std::vector<std::string> args
   return run_json(args);
 }
 
-std::vector<json> Federation::hub_lines(const std::string& word) const {
-  auto result = run({hub_bin(), word, "--dir", hub_dir()});
-  INFO(word << ": " << result.err);
-  REQUIRE(result.exit_code == 0);
-  std::vector<json> lines;
-  std::istringstream out(result.out);
-  for (std::string line; std::getline(out, line);) lines.push_back(json::parse(line));
-  return lines;
+std::vector<json> Federation::hub_lines(const std::string& word,
+                                        std::vector<std::string> args) const {
+  args.insert(args.begin(), {hub_bin(), word, "--dir", hub_dir()});
+  return run_json_lines(args);
 }
 
 std::string Federation::hub_log() const {

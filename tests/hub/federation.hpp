@@ -20,6 +20,8 @@ std::string hub_bin();
 
 // Runs `argv`, requires exit code 0, and gives the first line of its output as JSON.
 nlohmann::json run_json(std::vector<std::string> argv);
+// Runs `argv`, requires exit code 0, and gives every line of its output as JSON.
+std::vector<nlohmann::json> run_json_lines(const std::vector<std::string>& argv);
 
 // Long enough for a loaded CI machine; a test that waits this long has failed.
 inline constexpr std::chrono::seconds kPatience{20};
@@ -52,8 +54,9 @@ struct Federation {
   std::string hub_dir() const { return (dir / "hub").string(); }
   // `tutelle-hub WORD --dir HUB ARGS…`, its first line as JSON.
   nlohmann::json hub_json(const std::string& word, std::vector<std::string> args = {}) const;
-  // Every line of `tutelle-hub WORD --dir HUB`, each as JSON.
-  std::vector<nlohmann::json> hub_lines(const std::string& word) const;
+  // Every line of `tutelle-hub WORD --dir HUB ARGS…`, each as JSON.
+  std::vector<nlohmann::json> hub_lines(const std::string& word,
+                                        std::vector<std::string> args = {}) const;
   std::string hub_log() const;
   std::vector<std::string> hub_log_lines_with(const std::string& text) const;
   // Waits until the hub's log holds `text`; fails the test after kPatience.

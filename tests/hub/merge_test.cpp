@@ -23,31 +23,13 @@ const char* kOrcid = "0000-0002-1825-0097";
 std::vector<json> node_lines(const std::string& node, std::vector<std::string> words) {
   words.insert(words.begin() + 1, {"--dir", node});
   words.insert(words.begin(), node_bin());
-  auto result = run(words);
-  INFO(words[1] << ": " << result.err);
-  REQUIRE(result.exit_code == 0);
-  std::vector<json> lines;
-  std::istringstream out(result.out);
-  for (std::string line; std::getline(out, line);) lines.push_back(json::parse(line));
-  return lines;
+  return run_json_lines(words);
 }
 
 json node_json(const std::string& node, std::vector<std::string> words) {
   auto lines = node_lines(node, std::move(words));
   REQUIRE(lines.size() == 1);
   return lines[0];
-}
-
-std::vector<json> hub_lines(const Federation& f, std::vector<std::string> words) {
-  words.insert(words.begin() + 1, {"--dir", f.hub_dir()});
-  words.insert(words.begin(), hub_bin());
-  auto result = run(words);
-  INFO(words[1] << ": " << result.err);
-  REQUIRE(result.exit_code == 0);
-  std::vector<json> lines;
-  std::istringstream out(result.out);
-  for (std::string line; std::getline(out, line);) lines.push_back(json::parse(line));
-  return lines;
 }
 
 // Both establishments' records, and the unit they co-supervise with Garonne as its lead.
@@ -92,7 +74,7 @@ TEST_CASE("two nodes that edit one unit offline show one record, the same confli
 
   auto conflicts_a = node_lines(f.a, {"conflicts"});
   auto conflicts_b = node_lines(f.b, {"conflicts"});
-  auto conflicts_hub = hub_lines(f, {"conflicts", "--scope", kUnit});
+  auto conflicts_hub = f.hub_lines("conflicts", {"--scope", kUnit});
   REQUIRE(conflicts_a.size() == 1);
   CHECK(conflicts_a == conflicts_b);
   CHECK(conflicts_a == conflicts_hub);
@@ -146,7 +128,7 @@ TEST_CASE("a resolution on one node clears the conflict on both") {
     CHECK(unit["fields"]["acronym"] == "LEC-UMR");
     CHECK_FALSE(unit.contains("conflicts"));
   }
-  CHECK(hub_lines(f, {"conflicts"}).empty());
+  CHECK(f.hub_lines("conflicts").empty());
   CHECK(f.digest(f.a) == f.digest(f.b));
   // Resolving what holds one value is refused: put changes it.
   CHECK(run({node_bin(), "resolve", "--dir", f.a, kUnit, "acronym", "X"}).exit_code != 0);
@@ -165,7 +147,7 @@ TEST_CASE("a person created twice and given one ORCID is a merge candidate and m
   f.put(f.a, {"person", second, "orcid=" + std::string(kOrcid)});
   converge(f);
 
-  auto candidates = hub_lines(f, {"duplicates"});
+  auto candidates = f.hub_lines("duplicates");
   REQUIRE(candidates.size() == 1);
   CHECK(candidates[0]["identifier"] == "orcid:" + std::string(kOrcid));
   CHECK(candidates[0]["records"].size() == 2);
@@ -184,7 +166,7 @@ TEST_CASE("a person created twice and given one ORCID is a merge candidate and m
     json project = node_json(node, {"get", "project:000000000000000000000001"});
     CHECK(project["fields"]["people"] == json::array({first}));
   }
-  CHECK(hub_lines(f, {"duplicates"}).empty());
+  CHECK(f.hub_lines("duplicates").empty());
   CHECK(f.digest(f.a) == f.digest(f.b));
 
   // The export keeps the merge: importing it elsewhere gives the same digest.

@@ -16,9 +16,9 @@ namespace {
 const char* kUnit = "rnsr:202199101G";
 
 void create_shared_unit(Federation& f) {
-  f.put(f.a,
-        {"structure", "rnsr=202199101G", "kind=unit", "name=Laboratoire des Environnements Côtiers",
-         "tutelles+=uai:0339901H", "tutelles+=uai:0759901E", "lead_tutelle=uai:0339901H"});
+  std::string name = "name=Laboratoire des Environnements Côtiers";
+  f.put(f.a, {"structure", "rnsr=202199101G", "kind=unit", name, "tutelles+=uai:0339901H",
+              "tutelles+=uai:0759901E", "lead_tutelle=uai:0339901H"});
 }
 
 }  // namespace
