@@ -18,16 +18,6 @@ namespace tutelle::node {
 
 namespace asio = boost::asio;
 
-namespace {
-
-// The one helper that turns errno into our errors here.
-Error system_error(std::string_view operation, const std::filesystem::path& file) {
-  return make_error(ErrorCode::storage,
-                    std::string(operation) + " " + file.string() + ": " + std::strerror(errno));
-}
-
-}  // namespace
-
 std::filesystem::path outbox_signal_file(const std::filesystem::path& dir) {
   return dir / "outbox.changed";
 }
@@ -35,10 +25,10 @@ std::filesystem::path outbox_signal_file(const std::filesystem::path& dir) {
 Status notify_outbox(const std::filesystem::path& dir) {
   std::filesystem::path file = outbox_signal_file(dir);
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return system_error("open", file);
+  if (fd < 0) return system_call_error("open", file);
   // One byte rewritten in place: an IN_MODIFY event, and a file that never grows.
   bool written = ::pwrite(fd, "\n", 1, 0) == 1;
-  Status status = written ? Status{} : Status(system_error("write", file));
+  Status status = written ? Status{} : Status(system_call_error("write", file));
   ::close(fd);
   return status;
 }
@@ -47,7 +37,7 @@ Result<std::unique_ptr<OutboxWatch>> OutboxWatch::open(const asio::any_io_execut
                                                        const std::filesystem::path& dir) {
   std::filesystem::path file = outbox_signal_file(dir);
   int created = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (created < 0) return system_error("open", file);
+  if (created < 0) return system_call_error("open", file);
   ::close(created);
 
   int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -55,13 +45,13 @@ Result<std::unique_ptr<OutboxWatch>> OutboxWatch::open(const asio::any_io_execut
     return std::unique_ptr<OutboxWatch>(
         new OutboxWatch(asio::posix::stream_descriptor(executor, fd)));
   }
-  log::warning("node", system_error("watch", file).message +
+  log::warning("node", system_call_error("watch", file).message +
                            "; commits of other processes will be pushed within the fallback delay");
   if (fd >= 0) ::close(fd);
 
   // A descriptor that never becomes readable: wait() then ends by poke() or the fallback.
   int never = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (never < 0) return system_error("eventfd beside", file);
+  if (never < 0) return system_call_error("eventfd beside", file);
   return std::unique_ptr<OutboxWatch>(
       new OutboxWatch(asio::posix::stream_descriptor(executor, never)));
 }

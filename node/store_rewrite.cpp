@@ -18,23 +18,19 @@ constexpr const char* kLockFile = "node.lock";
 constexpr const char* kStoreDir = "store";
 constexpr const char* kRewriteDir = "store.rewrite";
 
-Error system_error(const std::string& what, const std::filesystem::path& path) {
-  return make_error(ErrorCode::storage, what + " " + path.string() + ": " + std::strerror(errno));
-}
-
 Result<int> open_lock_file(const std::filesystem::path& dir) {
   std::filesystem::path path = dir / kLockFile;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return system_error("cannot open", path);
+  if (fd < 0) return system_call_error("cannot open", path);
   return fd;
 }
 
 Status sync_path(const std::filesystem::path& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return system_error("cannot open", path);
+  if (fd < 0) return system_call_error("cannot open", path);
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) return system_error("cannot sync", path);
+  if (rc != 0) return system_call_error("cannot sync", path);
   return {};
 }
 
@@ -75,7 +71,7 @@ Result<DirectoryLock> DirectoryLock::shared(const std::filesystem::path& dir) {
   auto fd = open_lock_file(dir);
   if (!fd) return fd.error();
   if (::flock(fd.value(), LOCK_SH) != 0) {
-    Error error = system_error("cannot lock", dir / kLockFile);
+    Error error = system_call_error("cannot lock", dir / kLockFile);
     ::close(fd.value());
     return error;
   }
@@ -93,7 +89,7 @@ Result<std::optional<DirectoryLock>> DirectoryLock::exclusive_if_free(
   ::close(fd.value());
   if (reason == EWOULDBLOCK) return std::optional<DirectoryLock>();
   errno = reason;
-  return system_error("cannot lock", dir / kLockFile);
+  return system_call_error("cannot lock", dir / kLockFile);
 }
 
 DirectoryLock::DirectoryLock(DirectoryLock&& other) noexcept : fd_(other.fd_) {

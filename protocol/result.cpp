@@ -1,5 +1,8 @@
 #include "protocol/result.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 namespace tutelle {
 
 const char* to_string(ErrorCode code) {
@@ -16,6 +19,11 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::internal: return "internal";
   }
   return "unknown";
+}
+
+Error system_call_error(const std::string& operation, const std::filesystem::path& path) {
+  return make_error(ErrorCode::storage,
+                    operation + " " + path.string() + ": " + std::strerror(errno));
 }
 
 }  // namespace tutelle

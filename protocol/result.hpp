@@ -2,6 +2,7 @@
 // Errors as values. An expected failure (a malformed identifier, a bad signature, a full map,
 // a peer gone) is returned as an Error; a broken invariant is a bug and throws LogicError.
 
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -38,6 +39,9 @@ struct Error {
 inline Error make_error(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};
 }
+
+// A storage Error for a system call that failed: "`operation` `path`: <strerror(errno)>".
+Error system_call_error(const std::string& operation, const std::filesystem::path& path);
 
 // A value or the Error that prevented it. Check ok() before value().
 template <typename T>
