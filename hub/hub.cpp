@@ -19,10 +19,6 @@ const std::vector<std::string>& hub_tables() {
   return names;
 }
 
-std::string key_bytes(const KeyBytes& key) {
-  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
 json node_json(const NodeInfo& info) {
   return {{"key", info.key},
           {"establishment", info.establishment},
@@ -222,7 +218,7 @@ Status Hub::unshare(const std::string& scope, const std::string& partner) {
 Status Hub::record_purge(const identity::PublicKey& key, const std::string& scope) {
   auto writer = replica_->begin_write();
   if (!writer) return writer.error();
-  Status put = writer->txn().put(replica_->table("purges"), key_bytes(key) + scope,
+  Status put = writer->txn().put(replica_->table("purges"), store::origin_bytes(key) + scope,
                                  store::encode_u64(conflict::system_millis()));
   if (!put) return put;
   return writer->commit();
@@ -231,7 +227,7 @@ Status Hub::record_purge(const identity::PublicKey& key, const std::string& scop
 Result<bool> Hub::has_purged(const identity::PublicKey& key, const std::string& scope) {
   auto txn = replica_->begin_read();
   if (!txn) return txn.error();
-  auto found = txn->get(replica_->table("purges"), key_bytes(key) + scope);
+  auto found = txn->get(replica_->table("purges"), store::origin_bytes(key) + scope);
   if (!found) return found.error();
   return found.value().has_value();
 }
@@ -268,7 +264,7 @@ bool Hub::may_write(const std::string& establishment, const Changeset& changeset
 
 Result<std::optional<NodeInfo>> Hub::node_info(const store::Txn& txn,
                                                const identity::PublicKey& key) {
-  auto bytes = txn.get(replica_->table("nodes"), key_bytes(key));
+  auto bytes = txn.get(replica_->table("nodes"), store::origin_bytes(key));
   if (!bytes) return bytes.error();
   if (!bytes.value()) return std::optional<NodeInfo>();
   json parsed = json::parse(*bytes.value(), nullptr, false);
@@ -277,7 +273,8 @@ Result<std::optional<NodeInfo>> Hub::node_info(const store::Txn& txn,
 }
 
 Status Hub::put_node(store::Writer& writer, const identity::PublicKey& key, const NodeInfo& info) {
-  return writer.txn().put(replica_->table("nodes"), key_bytes(key), node_json(info).dump());
+  return writer.txn().put(replica_->table("nodes"), store::origin_bytes(key),
+                          node_json(info).dump());
 }
 
 Status Hub::enroll(const std::string& reader, const identity::PublicKey& key,
@@ -367,7 +364,7 @@ Status Hub::touch(const identity::PublicKey& key) {
 Result<std::uint64_t> Hub::head_seq(const KeyBytes& origin) {
   auto txn = replica_->begin_read();
   if (!txn) return txn.error();
-  auto head = txn->get(replica_->table("heads"), key_bytes(origin));
+  auto head = txn->get(replica_->table("heads"), store::origin_bytes(origin));
   if (!head) return head.error();
   return head.value() ? store::decode_u64(*head.value()) : 0;
 }

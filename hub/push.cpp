@@ -22,17 +22,13 @@ namespace tutelle::hub {
 
 namespace {
 
-std::string key_bytes(const KeyBytes& key) {
-  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
 struct Head {
   std::uint64_t seq = 0;
   HashBytes hash{};
 };
 
 Result<Head> read_head(const store::Txn& txn, const store::Table& heads, const KeyBytes& origin) {
-  auto bytes = txn.get(heads, key_bytes(origin));
+  auto bytes = txn.get(heads, store::origin_bytes(origin));
   if (!bytes) return bytes.error();
   Head head;
   if (bytes.value() && bytes.value()->size() == 40) {
@@ -134,7 +130,7 @@ Result<PushOutcome> Hub::refuse(Segment& segment, const identity::VerifiedChange
   store::Writer& writer = segment.writer;
   Status marked = writer.mark_refused(changeset, verified.signed_bytes, verified.hash, false);
   if (!marked) return marked.error();
-  Status head = writer.txn().put(replica_->table("heads"), key_bytes(changeset.origin),
+  Status head = writer.txn().put(replica_->table("heads"), store::origin_bytes(changeset.origin),
                                  head_bytes(changeset.seq, verified.hash));
   if (!head) return head.error();
   segment.note(log::Level::warning, "refused seq " + std::to_string(changeset.seq) + " of origin " +
@@ -162,7 +158,7 @@ Result<PushOutcome> Hub::accept(Segment& segment, const identity::VerifiedChange
   Status indexed = writer.txn().put(replica_->table("scope_log"),
                                     changeset.scope + '\0' + store::encode_u64(hub_seq), "");
   if (!indexed) return indexed.error();
-  Status head = writer.txn().put(replica_->table("heads"), key_bytes(changeset.origin),
+  Status head = writer.txn().put(replica_->table("heads"), store::origin_bytes(changeset.origin),
                                  head_bytes(changeset.seq, verified.hash));
   if (!head) return head.error();
   segment.hub_seq = hub_seq;

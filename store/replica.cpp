@@ -15,10 +15,6 @@ const std::vector<std::string>& table_names() {
   return names;
 }
 
-std::string origin_bytes(const KeyBytes& origin) {
-  return std::string(reinterpret_cast<const char*>(origin.data()), origin.size());
-}
-
 std::string dot_key(const Dot& dot) {
   std::string key = changeset_key(dot.origin, dot.seq);
   for (int shift = 24; shift >= 0; shift -= 8) {
@@ -47,6 +43,10 @@ std::string mark_bytes(const HashBytes& hash, bool refused) {
 }
 
 }  // namespace
+
+std::string origin_bytes(const KeyBytes& origin) {
+  return std::string(reinterpret_cast<const char*>(origin.data()), origin.size());
+}
 
 std::string changeset_key(const KeyBytes& origin, std::uint64_t seq) {
   return origin_bytes(origin) + encode_u64(seq);

@@ -44,6 +44,8 @@ struct AppliedMark {
   bool refused = false;
 };
 
+// A key's 32 bytes as a string, as the tables' keys hold it.
+std::string origin_bytes(const KeyBytes& origin);
 std::string changeset_key(const KeyBytes& origin, std::uint64_t seq);
 
 class Replica;
