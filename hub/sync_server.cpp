@@ -112,9 +112,8 @@ void SyncServer::send_scope(Session& session, const std::string& scope, std::uin
         auto sender = decode_signed(bytes);
         if (!own_too && sender && sender->origin == session.key) return true;
         if (partner) {
-          auto envelope = decode_signed(bytes);
-          auto changeset = envelope ? decode_changeset_body(envelope->body)
-                                    : Result<Changeset>(envelope.error());
+          auto changeset =
+              sender ? decode_changeset_body(sender->body) : Result<Changeset>(sender.error());
           if (!changeset || !hub_.may_read(session.establishment, changeset.value())) return true;
         }
         batch.push_back({hub_seq, scope, bytes});
