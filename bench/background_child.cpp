@@ -1,8 +1,6 @@
 #include "bench/background_child.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,18 +10,12 @@
 #include <fstream>
 #include <sstream>
 
-extern char** environ;
-
 namespace tutelle::bench {
 
 namespace {
 
 Error system_error(int err, const std::string& what) {
   return make_error(ErrorCode::internal, what + ": " + std::strerror(err));
-}
-
-double seconds_of(const timeval& time) {
-  return double(time.tv_sec) + double(time.tv_usec) / 1e6;
 }
 
 // utime + stime, fields 14 and 15 of /proc/PID/stat, counted after the command's closing
@@ -52,12 +44,6 @@ void read_io(pid_t pid, ProcessCounters& counters) {
   }
 }
 
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
 }  // namespace
 
 ProcessCounters process_counters(pid_t pid) {
@@ -71,20 +57,9 @@ ProcessCounters process_counters(pid_t pid) {
 Result<BackgroundChild> BackgroundChild::spawn(const std::vector<std::string>& argv,
                                                const std::filesystem::path& stdout_file,
                                                const std::filesystem::path& stderr_file) {
-  std::vector<char*> words;
-  for (const auto& word : argv) words.push_back(const_cast<char*>(word.c_str()));
-  words.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC;
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_file.c_str(), kFlags, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), kFlags, 0644);
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, words[0], &actions, nullptr, words.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return system_error(rc, "spawn " + argv[0]);
-  return BackgroundChild(pid);
+  auto pid = spawn_child(argv, stdout_file, stderr_file);
+  if (!pid) return pid.error();
+  return BackgroundChild(pid.value());
 }
 
 BackgroundChild::BackgroundChild(BackgroundChild&& other) noexcept
@@ -102,11 +77,8 @@ BackgroundChild::~BackgroundChild() {
 
 void BackgroundChild::reap(int status, const rusage& usage) {
   reaped_ = true;
-  run_.exit_code = exit_code_of(status);
+  record_exit(status, usage, run_);
   run_.seconds = clock_.seconds();
-  run_.peak_rss_kib = usage.ru_maxrss;
-  run_.user_seconds = seconds_of(usage.ru_utime);
-  run_.system_seconds = seconds_of(usage.ru_stime);
 }
 
 bool BackgroundChild::exited() {

@@ -294,10 +294,8 @@ void print_report(const Options& options, const Workload& workload, const Tutell
 }
 
 Status run(const Options& options) {
-  auto scratch = TempDir::create("tutelle-bench-crdt");
+  auto scratch = scratch_directory("tutelle-bench-crdt", options.keep);
   if (!scratch) return scratch.error();
-  if (options.keep) scratch->keep();
-  std::cout << "scratch directory " << scratch->path().string() << "\n";
 
   Stopwatch generating;
   auto workload = generate_workload(options.workload);
@@ -343,17 +341,9 @@ Status run(const Options& options) {
 }  // namespace tutelle::bench
 
 int main(int argc, char** argv) {
-  auto options = tutelle::bench::parse_options(argc, argv);
-  if (!options) {
-    std::cerr << "bench_crdt: " << options.error().message
-              << "\nusage: bench_crdt [--operations N] [--replicas N] [--records N] [--scopes N] "
-                 "[--rounds N] [--concurrent-percent N] [--seed N] [--tutelle-only] [--keep]\n";
-    return 2;
-  }
-  tutelle::Status ran = tutelle::bench::run(options.value());
-  if (!ran) {
-    std::cerr << "bench_crdt: " << ran.error().message << "\n";
-    return 1;
-  }
-  return 0;
+  using namespace tutelle::bench;
+  return bench_main("bench_crdt",
+                    "[--operations N] [--replicas N] [--records N] [--scopes N] [--rounds N] "
+                    "[--concurrent-percent N] [--seed N] [--tutelle-only] [--keep]",
+                    parse_options(argc, argv), run);
 }

@@ -10,7 +10,6 @@
 // Both raw runs write only the `records` table, with no Tutelle code around the puts: the ratio
 // is what the rest of a Tutelle write (parsing, merge, signing, indexes, changeset log) costs.
 
-#include <lmdb.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +20,7 @@
 
 #include "bench/generated_records.hpp"
 #include "bench/harness.hpp"
+#include "bench/raw_lmdb.hpp"
 #include "node/import.hpp"
 #include "node/node.hpp"
 #include "protocol/command_line.hpp"
@@ -89,12 +89,6 @@ void settle_disk() {
 }
 
 // ---- The records: generated, written as JSON Lines, read back from a store.
-
-// A key of the `records` table and the length of its value.
-struct KeyedSize {
-  std::string key;
-  std::size_t size = 0;
-};
 
 struct GeneratedFile {
   std::filesystem::path path;
@@ -260,80 +254,6 @@ Result<ChildRun> import_records(const std::filesystem::path& dir, const std::fil
 }
 
 // ---- Raw LMDB: the same puts with nothing around them.
-
-// A fresh LMDB environment with one named table, opened with LMDB's default flags: commits are
-// synchronous, as a durable Tutelle store's are.
-class RawStore {
- public:
-  static Result<std::unique_ptr<RawStore>> open(const std::filesystem::path& dir,
-                                                std::size_t map_size);
-  ~RawStore() {
-    if (env_ != nullptr) mdb_env_close(env_);
-  }
-  RawStore(const RawStore&) = delete;
-  RawStore& operator=(const RawStore&) = delete;
-
-  // Puts every entry, `per_txn` to a transaction, values of the entry's size.
-  Status put_all(const std::vector<KeyedSize>& entries, std::size_t per_txn);
-
- private:
-  RawStore() = default;
-  Status put_range(const std::vector<KeyedSize>& entries, std::size_t begin, std::size_t end,
-                   const std::string& filler);
-
-  MDB_env* env_ = nullptr;
-  MDB_dbi dbi_ = 0;
-};
-
-Result<std::unique_ptr<RawStore>> RawStore::open(const std::filesystem::path& dir,
-                                                 std::size_t map_size) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(ErrorCode::storage, dir.string() + ": " + ec.message());
-  std::unique_ptr<RawStore> raw(new RawStore());
-  int rc = mdb_env_create(&raw->env_);
-  if (rc == 0) rc = mdb_env_set_maxdbs(raw->env_, 1);
-  if (rc == 0) rc = mdb_env_set_mapsize(raw->env_, map_size);
-  if (rc == 0) rc = mdb_env_open(raw->env_, dir.c_str(), 0, 0600);
-  if (rc != 0) return store::lmdb_error(rc, "open raw store in", dir.string());
-
-  MDB_txn* txn = nullptr;
-  rc = mdb_txn_begin(raw->env_, nullptr, 0, &txn);
-  if (rc == 0) rc = mdb_dbi_open(txn, "records", MDB_CREATE, &raw->dbi_);
-  if (rc == 0) rc = mdb_txn_commit(txn);
-  if (rc != 0) return store::lmdb_error(rc, "create table records in", dir.string());
-  return raw;
-}
-
-Status RawStore::put_range(const std::vector<KeyedSize>& entries, std::size_t begin,
-                           std::size_t end, const std::string& filler) {
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-  if (rc != 0) return store::lmdb_error(rc, "begin", "raw transaction");
-  for (std::size_t i = begin; i < end && rc == 0; ++i) {
-    MDB_val key{entries[i].key.size(), const_cast<char*>(entries[i].key.data())};
-    MDB_val value{entries[i].size, const_cast<char*>(filler.data())};
-    rc = mdb_put(txn, dbi_, &key, &value, 0);
-  }
-  if (rc != 0) {
-    mdb_txn_abort(txn);
-    return store::lmdb_error(rc, "put into", "raw records");
-  }
-  rc = mdb_txn_commit(txn);
-  if (rc != 0) return store::lmdb_error(rc, "commit", "raw transaction");
-  return {};
-}
-
-Status RawStore::put_all(const std::vector<KeyedSize>& entries, std::size_t per_txn) {
-  std::size_t longest = 0;
-  for (const auto& entry : entries) longest = std::max(longest, entry.size);
-  std::string filler(longest, 'v');
-  for (std::size_t begin = 0; begin < entries.size(); begin += per_txn) {
-    Status put = put_range(entries, begin, std::min(entries.size(), begin + per_txn), filler);
-    if (!put) return put;
-  }
-  return {};
-}
 
 struct RawRun {
   double seconds = 0;
@@ -552,10 +472,8 @@ void print_puts_details(const PutFigures& puts) {
 }
 
 Status run(const Options& options) {
-  auto scratch = TempDir::create("tutelle-bench");
+  auto scratch = scratch_directory("tutelle-bench", options.keep);
   if (!scratch) return scratch.error();
-  if (options.keep) scratch->keep();
-  std::cout << "scratch directory " << scratch->path().string() << "\n";
 
   auto bulk = bulk_import(options, scratch->path());
   if (!bulk) return bulk.error();
@@ -578,17 +496,7 @@ Status run(const Options& options) {
 }  // namespace tutelle::bench
 
 int main(int argc, char** argv) {
-  auto options = tutelle::bench::parse_options(argc, argv);
-  if (!options) {
-    std::cerr
-        << "bench_foundation: " << options.error().message
-        << "\nusage: bench_foundation [--records N] [--batch N] [--puts N] [--seed N] [--keep]\n";
-    return 2;
-  }
-  tutelle::Status ran = tutelle::bench::run(options.value());
-  if (!ran) {
-    std::cerr << "bench_foundation: " << ran.error().message << "\n";
-    return 1;
-  }
-  return 0;
+  using namespace tutelle::bench;
+  return bench_main("bench_foundation", "[--records N] [--batch N] [--puts N] [--seed N] [--keep]",
+                    parse_options(argc, argv), run);
 }

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -62,10 +63,7 @@ Status wait_measuring(pid_t pid, ChildRun& run) {
     rusage usage{};
     pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
     if (done == pid) {
-      run.exit_code = exit_code_of(status);
-      run.peak_rss_kib = usage.ru_maxrss;
-      run.user_seconds = seconds_of(usage.ru_utime);
-      run.system_seconds = seconds_of(usage.ru_stime);
+      record_exit(status, usage, run);
       return {};
     }
     if (done < 0 && errno != EINTR) return system_error(errno, "wait4");
@@ -98,9 +96,9 @@ TempDir::~TempDir() {
   }
 }
 
-Result<ChildRun> run_child(const std::vector<std::string>& argv,
-                           const std::filesystem::path& stdout_file,
-                           const std::filesystem::path& stderr_file) {
+Result<pid_t> spawn_child(const std::vector<std::string>& argv,
+                          const std::filesystem::path& stdout_file,
+                          const std::filesystem::path& stderr_file) {
   std::vector<char*> words;
   for (const auto& word : argv) words.push_back(const_cast<char*>(word.c_str()));
   words.push_back(nullptr);
@@ -110,17 +108,39 @@ Result<ChildRun> run_child(const std::vector<std::string>& argv,
   constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC;
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_file.c_str(), kFlags, 0644);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), kFlags, 0644);
-
-  ChildRun run;
-  Stopwatch clock;
   pid_t pid = 0;
   int rc = ::posix_spawn(&pid, words[0], &actions, nullptr, words.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return system_error(rc, "spawn " + argv[0]);
-  Status waited = wait_measuring(pid, run);
+  return pid;
+}
+
+void record_exit(int status, const rusage& usage, ChildRun& run) {
+  run.exit_code = exit_code_of(status);
+  run.peak_rss_kib = usage.ru_maxrss;
+  run.user_seconds = seconds_of(usage.ru_utime);
+  run.system_seconds = seconds_of(usage.ru_stime);
+}
+
+Result<ChildRun> run_child(const std::vector<std::string>& argv,
+                           const std::filesystem::path& stdout_file,
+                           const std::filesystem::path& stderr_file) {
+  ChildRun run;
+  Stopwatch clock;
+  auto pid = spawn_child(argv, stdout_file, stderr_file);
+  if (!pid) return pid.error();
+  Status waited = wait_measuring(pid.value(), run);
   if (!waited) return waited.error();
   run.seconds = clock.seconds();
   return run;
+}
+
+Result<TempDir> scratch_directory(const std::string& prefix, bool keep) {
+  auto scratch = TempDir::create(prefix);
+  if (!scratch) return scratch;
+  if (keep) scratch->keep();
+  std::cout << "scratch directory " << scratch->path().string() << "\n";
+  return scratch;
 }
 
 std::uint64_t own_written_bytes() {
@@ -150,6 +170,17 @@ std::string fixed(double value, int decimals) {
   char text[64];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
   return text;
+}
+
+int options_refused(const std::string& program, const Error& error, const std::string& usage) {
+  std::cerr << program << ": " << error.message << "\nusage: " << program << " " << usage << "\n";
+  return 2;
+}
+
+int exit_status(const std::string& program, const Status& ran) {
+  if (ran) return 0;
+  std::cerr << program << ": " << ran.error().message << "\n";
+  return 1;
 }
 
 }  // namespace tutelle::bench

@@ -2,6 +2,9 @@
 // What every benchmark program needs: a scratch directory, a wall clock, child processes whose
 // peak memory is measured, and figures printed the way people read them.
 
+#include <sys/resource.h>
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -57,6 +60,16 @@ struct ChildRun {
   std::uint64_t written_bytes = 0;
 };
 
+// Starts `argv` (argv[0] a path) with stdout and stderr sent to the given files (created or
+// truncated) and returns its pid at once. The caller must reap it.
+Result<pid_t> spawn_child(const std::vector<std::string>& argv,
+                          const std::filesystem::path& stdout_file,
+                          const std::filesystem::path& stderr_file);
+
+// Fills what wait4() tells of an ended child into `run`: exit_code, peak_rss_kib, user_seconds
+// and system_seconds. Leaves the other fields alone.
+void record_exit(int status, const rusage& usage, ChildRun& run);
+
 // Runs `argv` (argv[0] a path) with stdout and stderr sent to the given files, waits for it and
 // measures it. An exit code other than 0 is not an error here; failing to start is.
 Result<ChildRun> run_child(const std::vector<std::string>& argv,
@@ -67,6 +80,10 @@ Result<ChildRun> run_child(const std::vector<std::string>& argv,
 // the kernel does not account them.
 std::uint64_t own_written_bytes();
 
+// A TempDir named /tmp/PREFIX-XXXXXX, kept after the run when `keep` is set, announced on stdout
+// as "scratch directory PATH".
+Result<TempDir> scratch_directory(const std::string& prefix, bool keep);
+
 // The first `max_bytes` of a file, for error messages.
 std::string file_head(const std::filesystem::path& file, std::size_t max_bytes = 2000);
 
@@ -74,5 +91,18 @@ std::string file_head(const std::filesystem::path& file, std::size_t max_bytes =
 std::string grouped(double value);
 // 0.5312 → "0.53".
 std::string fixed(double value, int decimals = 2);
+
+// What a benchmark's main() returns once its options are parsed and, if they were, `run` has run:
+// 2 with "PROGRAM: message" and "usage: PROGRAM USAGE" on stderr when the options were refused,
+// 1 with "PROGRAM: message" when the run failed, 0 otherwise.
+int options_refused(const std::string& program, const Error& error, const std::string& usage);
+int exit_status(const std::string& program, const Status& ran);
+
+template <typename Options, typename Run>
+int bench_main(const std::string& program, const std::string& usage, const Result<Options>& options,
+               Run run) {
+  if (!options) return options_refused(program, options.error(), usage);
+  return exit_status(program, run(options.value()));
+}
 
 }  // namespace tutelle::bench

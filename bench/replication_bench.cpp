@@ -15,56 +15,46 @@
 // bulk ones by the import, not timed either; every timed step is the real tutelle-node or
 // tutelle-hub binary, as a child process.
 //
-// TODO(cleanup): this file is past 800 lines; the federation and its timed steps could move to
-// a module of their own, beside the report.
+// The federation and its push and pull live in replication_federation, the bulk run in
+// replication_bulk, the machine's limits and PouchDB in replication_limits; this file makes the
+// changesets, measures the latency and prints the report.
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "bench/background_child.hpp"
-#include "bench/generated_records.hpp"
 #include "bench/harness.hpp"
+#include "bench/replication_bulk.hpp"
+#include "bench/replication_federation.hpp"
 #include "bench/replication_limits.hpp"
-#include "bench/tcp_traffic.hpp"
 #include "conflict/merge.hpp"
 #include "net/sync_messages.hpp"
 #include "node/node.hpp"
 #include "protocol/command_line.hpp"
 #include "store/lmdb.hpp"
 
-#if !defined(TUTELLE_NODE_BINARY) || !defined(TUTELLE_HUB_BINARY) || !defined(TUTELLE_POUCHDB_DIR)
-#error "TUTELLE_NODE_BINARY, TUTELLE_HUB_BINARY and TUTELLE_POUCHDB_DIR come from CMakeLists.txt"
+#if !defined(TUTELLE_NODE_BINARY) || !defined(TUTELLE_POUCHDB_DIR)
+#error "TUTELLE_NODE_BINARY and TUTELLE_POUCHDB_DIR come from bench/CMakeLists.txt"
 #endif
 
 namespace tutelle::bench {
 
 namespace {
 
-using nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr const char* kUaiA = "0339901H";
-constexpr const char* kUaiB = "0759901E";
-constexpr const char* kUnit = "rnsr:202199101G";
-constexpr const char* kAuthor = "steward@0339901H";  // the enrolment's default steward
 constexpr std::size_t kOpsPerChangeset = 5;
-constexpr std::size_t kMaxChangesets = 1'000'000;  // beyond, a run would take hours
 // Changesets per deliver frame, which the node applies in one transaction (hub/sync_server.cpp).
 constexpr std::size_t kDeliverBatch = 256;
 constexpr double kAimAcceptPerVerify = 0.80;
 constexpr double kAimCatchUpPerPut = 0.25;
 constexpr double kAimMedianMs = 20;
 constexpr double kAimPouchRatio = 10;
-constexpr auto kReadyTimeout = std::chrono::seconds(30);
 constexpr auto kArrivalTimeout = std::chrono::seconds(10);
 
 struct Options {
@@ -97,126 +87,10 @@ Result<Options> parse_options(int argc, char** argv) {
   return options;
 }
 
-// Room for a node's store: a map is only reserved address space. A changeset of this benchmark
-// takes about 2 KB of data.mdb on a node (its record, the changeset, the indexes, page slack).
-std::size_t map_size_for(std::size_t changesets) {
-  return std::max<std::size_t>(std::size_t{1} << 30, changesets * 8192);
-}
-
-// Writes every dirty page back before a timed step, so that it does not pay for the last one's.
-void settle_disk() {
-  ::sync();
-}
-
 const std::vector<std::string>& replica_tables() {
   static const std::vector<std::string> names = {"records",    "by_type", "by_ident",   "outbox",
                                                  "changesets", "applied", "tombstones", "meta"};
   return names;
-}
-
-// ---- The federation: a hub and two nodes, as the real binaries.
-
-struct Federation {
-  fs::path dir;
-  fs::path hub_dir, a_dir, b_dir;
-  std::string fingerprint;
-  std::string address;  // HOST:PORT the hub listens on
-  std::uint16_t port = 0;
-  std::optional<BackgroundChild> hub;
-};
-
-// Runs a tool to its end and returns the first line it printed, as JSON.
-Result<json> run_tool(const std::string& binary, const std::vector<std::string>& words,
-                      const fs::path& logs) {
-  static int counter = 0;
-  std::string tag =
-      std::to_string(++counter) + "-" + fs::path(binary).filename().string() + "-" + words.front();
-  std::vector<std::string> argv = {binary};
-  argv.insert(argv.end(), words.begin(), words.end());
-  auto run = run_child(argv, logs / (tag + ".out"), logs / (tag + ".err"));
-  if (!run) return run.error();
-  std::string out = file_head(logs / (tag + ".out"));
-  json first = json::parse(out.substr(0, out.find('\n')), nullptr, false);
-  if (run->exit_code != 0 || first.is_discarded()) {
-    return make_error(ErrorCode::internal, fs::path(binary).filename().string() + " " +
-                                               words.front() + " exited with " +
-                                               std::to_string(run->exit_code) + ": " + out +
-                                               file_head(logs / (tag + ".err")));
-  }
-  return first;
-}
-
-Result<json> node_tool(const Federation& f, const std::vector<std::string>& words) {
-  return run_tool(TUTELLE_NODE_BINARY, words, f.dir);
-}
-
-Result<json> hub_tool(const Federation& f, const std::vector<std::string>& words) {
-  return run_tool(TUTELLE_HUB_BINARY, words, f.dir);
-}
-
-// Waits until `file` holds `text`, or the child has exited, or the timeout has passed.
-Status wait_for_text(const fs::path& file, const std::string& text, BackgroundChild& child) {
-  auto until = std::chrono::steady_clock::now() + kReadyTimeout;
-  while (file_head(file, 1 << 20).find(text) == std::string::npos) {
-    if (child.exited() || std::chrono::steady_clock::now() > until) {
-      return make_error(ErrorCode::internal,
-                        file.string() + " never said '" + text + "': " + file_head(file));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return {};
-}
-
-// Starts `tutelle-hub serve` on a free port of the loopback and learns the port.
-Status start_hub(Federation& f) {
-  auto hub = BackgroundChild::spawn(
-      {TUTELLE_HUB_BINARY, "serve", "--dir", f.hub_dir.string(), "--listen", "127.0.0.1:0"},
-      f.dir / "hub.out", f.dir / "hub.log");
-  if (!hub) return hub.error();
-  f.hub.emplace(std::move(hub.value()));
-  Status ready = wait_for_text(f.dir / "hub.out", "\n", *f.hub);
-  if (!ready) return ready;
-  std::string line = file_head(f.dir / "hub.out");
-  json listening = json::parse(line.substr(0, line.find('\n')), nullptr, false);
-  if (listening.is_discarded() || !listening.contains("listening")) {
-    return make_error(ErrorCode::internal, "tutelle-hub serve printed " + line);
-  }
-  f.address = listening["listening"].get<std::string>();
-  f.port = static_cast<std::uint16_t>(std::stoi(f.address.substr(f.address.rfind(':') + 1)));
-  return {};
-}
-
-// Hub, two enrolled and joined nodes, and the unit both co-supervise, created by A and known to
-// both.
-Result<Federation> set_up_federation(const fs::path& dir) {
-  Federation f{dir, dir / "hub", dir / "a", dir / "b", "", "", 0, std::nullopt};
-  auto hub = hub_tool(f, {"init", "--dir", f.hub_dir.string()});
-  if (!hub) return hub.error();
-  f.fingerprint = hub.value()["fingerprint"].get<std::string>();
-  for (const auto& [node_dir, uai] : {std::pair{f.a_dir, kUaiA}, std::pair{f.b_dir, kUaiB}}) {
-    auto node = node_tool(f, {"init", "--dir", node_dir.string(), "--establishment", uai});
-    if (!node) return node.error();
-    auto enrolled = hub_tool(f, {"enroll", "--dir", f.hub_dir.string(), "--establishment", uai,
-                                 "--key", node.value()["public_key"].get<std::string>()});
-    if (!enrolled) return enrolled.error();
-  }
-  Status started = start_hub(f);
-  if (!started) return started.error();
-  for (const auto& node_dir : {f.a_dir, f.b_dir}) {
-    auto joined = node_tool(f, {"join", "--dir", node_dir.string(), "--hub", f.address,
-                                "--fingerprint", f.fingerprint});
-    if (!joined) return joined.error();
-  }
-  auto unit =
-      node_tool(f, {"put", "--dir", f.a_dir.string(), "structure", "rnsr=202199101G", "kind=unit",
-                    "name=Laboratoire des Environnements Côtiers", "tutelles+=uai:0339901H",
-                    "tutelles+=uai:0759901E", "lead_tutelle=uai:0339901H"});
-  if (!unit) return unit.error();
-  for (const auto& node_dir : {f.a_dir, f.b_dir}) {
-    auto synced = node_tool(f, {"sync", "--dir", node_dir.string(), "--once"});
-    if (!synced) return synced.error();
-  }
-  return f;
 }
 
 // ---- The changesets: made in node A's store before anything is timed.
@@ -237,11 +111,6 @@ node::RecordEdit project_edit(std::size_t i) {
                  assign("status", statuses[i % 5])};
   return edit;
 }
-
-struct Filled {
-  std::uint64_t last_seq = 0;  // A's last own seq: the push is done when the hub acked it
-  double seconds = 0;
-};
 
 // Commits `count` batches of one project each in A's store, non-durably, then syncs the store.
 Result<Filled> fill_outbox(const fs::path& a_dir, std::size_t count) {
@@ -268,116 +137,6 @@ Result<Filled> fill_outbox(const fs::path& a_dir, std::size_t count) {
   if (!synced) return synced.error();
   filled.seconds = clock.seconds();
   return filled;
-}
-
-// ---- Push and pull, timed.
-
-struct PushFigures {
-  std::size_t changesets = 0;
-  double window_seconds = 0;  // spawn of A's sync until A had the hub's ack of its last seq
-  ProcessCounters hub_before, hub_pushed, hub_after;
-  TcpBytes wire;  // the hub's end of A's connection when the last ack was in
-  ChildRun sync;  // all of A's sync --once: the push, then the pull of its own changesets back
-  json summary;
-};
-
-// The last seq the hub acknowledged to A, read from A's store.
-Result<std::uint64_t> pushed_seq(const store::Environment& env) {
-  auto txn = env.begin_read();
-  if (!txn) return txn.error();
-  auto value = txn->get(env.table("meta"), "pushed");
-  if (!value) return value.error();
-  return value.value() ? store::decode_u64(*value.value()) : 0;
-}
-
-// Runs A's sync --once, watching A's `pushed` mark to learn when the hub acked the last seq.
-Result<PushFigures> push(const Federation& f, const Filled& filled, std::size_t count) {
-  // Room for the bulk records too: A's store holds both runs' changesets by then.
-  auto env = store::Environment::open(f.a_dir / "store", {"meta"},
-                                      {map_size_for(kMaxChangesets), true, true});
-  if (!env) return env.error();
-  PushFigures figures;
-  figures.changesets = count;
-  settle_disk();
-  figures.hub_before = f.hub->counters();
-  Stopwatch clock;
-  auto child =
-      BackgroundChild::spawn({TUTELLE_NODE_BINARY, "sync", "--dir", f.a_dir.string(), "--once"},
-                             f.dir / "push.out", f.dir / "push.err");
-  if (!child) return child.error();
-  for (;;) {
-    auto seq = pushed_seq(*env.value());
-    if (!seq) return seq.error();
-    if (seq.value() >= filled.last_seq) break;
-    if (child->exited()) {
-      return make_error(ErrorCode::internal, "A's sync ended at pushed seq " +
-                                                 std::to_string(seq.value()) + ": " +
-                                                 file_head(f.dir / "push.err"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  figures.window_seconds = clock.seconds();
-  figures.hub_pushed = f.hub->counters();
-  TcpTraffic traffic(f.port);  // A's connection is still open: it goes on to pull
-  Status sampled = traffic.sample();
-  if (!sampled) return sampled.error();
-  figures.wire = traffic.total();
-  auto run = child->wait();
-  if (!run) return run.error();
-  figures.sync = run.value();
-  figures.hub_after = f.hub->counters();
-  std::string out = file_head(f.dir / "push.out");
-  figures.summary = json::parse(out.substr(0, out.find('\n')), nullptr, false);
-  if (figures.sync.exit_code != 0 || figures.summary.is_discarded() ||
-      figures.summary.value("accepted", std::size_t{0}) != count) {
-    return make_error(ErrorCode::internal, "A's sync: " + out + file_head(f.dir / "push.err"));
-  }
-  return figures;
-}
-
-struct PullFigures {
-  ChildRun sync;
-  ProcessCounters hub_before, hub_after;
-  TcpBytes wire;  // the hub's end of B's connection, at its last sample
-  json summary;
-};
-
-// Runs B's sync --once, sampling its connection's byte counters every millisecond.
-Result<PullFigures> pull(const Federation& f, std::size_t count) {
-  PullFigures figures;
-  settle_disk();
-  figures.hub_before = f.hub->counters();
-  auto child =
-      BackgroundChild::spawn({TUTELLE_NODE_BINARY, "sync", "--dir", f.b_dir.string(), "--once"},
-                             f.dir / "pull.out", f.dir / "pull.err");
-  if (!child) return child.error();
-  TcpTraffic traffic(f.port);
-  while (!child->exited()) {
-    Status sampled = traffic.sample();
-    if (!sampled) return sampled.error();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  figures.hub_after = f.hub->counters();
-  figures.wire = traffic.total();
-  auto run = child->wait();
-  if (!run) return run.error();
-  figures.sync = run.value();
-  std::string out = file_head(f.dir / "pull.out");
-  figures.summary = json::parse(out.substr(0, out.find('\n')), nullptr, false);
-  if (figures.sync.exit_code != 0 || figures.summary.is_discarded() ||
-      figures.summary.value("applied", std::size_t{0}) != count) {
-    return make_error(ErrorCode::internal, "B's sync: " + out + file_head(f.dir / "pull.err"));
-  }
-  return figures;
-}
-
-// Both nodes' digests, which must be equal after the pull.
-Result<bool> same_digests(const Federation& f) {
-  auto a = node_tool(f, {"digest", "--dir", f.a_dir.string()});
-  auto b = node_tool(f, {"digest", "--dir", f.b_dir.string()});
-  if (!a) return a.error();
-  if (!b) return b.error();
-  return a.value()["digest"] == b.value()["digest"];
 }
 
 // ---- Latency: both nodes serving; an edit on A until B holds it.
@@ -475,79 +234,6 @@ Result<LatencyFigures> latency(const Federation& f, std::size_t edits) {
     auto stopped = child.stop(SIGTERM);
     if (!stopped) return stopped.error();
   }
-  return figures;
-}
-
-// ---- Bulk-created records: A imports them, B receives them through the hub.
-
-struct BulkFigures {
-  std::size_t records = 0;
-  std::size_t changesets = 0;  // the import's: one per scope and type of each batch
-  ChildRun import;             // not timed in the figure, as the first run's fill is not
-  PushFigures push;
-  PullFigures pull;
-  bool converged = false;
-};
-
-// Writes `count` generated records (about 60% projects, 40% people, all homed in A's
-// establishment: projects name units A does not hold) as JSON Lines.
-Status write_bulk_file(const fs::path& path, std::size_t count) {
-  std::ofstream out(path, std::ios::binary);
-  RecordGenerator generator(20260101, 0);
-  for (std::size_t i = 0; i < count && out; ++i) {
-    std::string line = generator.next().line;
-    line.insert(line.size() - 1, std::string(",\"home\":\"uai:") + kUaiA + "\"");
-    out << line << '\n';
-  }
-  out.close();
-  if (!out) return make_error(ErrorCode::storage, path.string() + ": cannot write");
-  return {};
-}
-
-// A's last own seq, read from its outbox.
-Result<std::uint64_t> last_own_seq(const fs::path& a_dir) {
-  auto env = store::Environment::open(a_dir / "store", {"outbox"},
-                                      {map_size_for(kMaxChangesets), true, true});
-  if (!env) return env.error();
-  auto txn = env.value()->begin_read();
-  if (!txn) return txn.error();
-  auto last = txn->last_key(env.value()->table("outbox"), "");
-  if (!last) return last.error();
-  return last.value() ? store::decode_u64(*last.value()) : 0;
-}
-
-// Imports `count` records in A (`tutelle-node import`, its default batch), then times A's push
-// and B's pull of the changesets it wrote, as for the first run.
-Result<BulkFigures> bulk(const Federation& f, std::size_t count) {
-  BulkFigures figures;
-  figures.records = count;
-  fs::path file = f.dir / "bulk.jsonl";
-  Status written = write_bulk_file(file, count);
-  if (!written) return written.error();
-  auto imported = run_child({TUTELLE_NODE_BINARY, "import", "--dir", f.a_dir.string(),
-                             file.string(), "--author", kAuthor},
-                            f.dir / "import.out", f.dir / "import.err");
-  if (!imported) return imported.error();
-  figures.import = imported.value();
-  std::string out = file_head(f.dir / "import.out");
-  json summary = json::parse(out.substr(0, out.find('\n')), nullptr, false);
-  if (figures.import.exit_code != 0 || summary.is_discarded() ||
-      summary.value("written", std::size_t{0}) != count) {
-    return make_error(ErrorCode::internal, "A's import: " + out + file_head(f.dir / "import.err"));
-  }
-  figures.changesets = summary.value("changesets", std::size_t{0});
-  auto last = last_own_seq(f.a_dir);
-  if (!last) return last.error();
-
-  auto pushed = push(f, Filled{last.value(), 0}, figures.changesets);
-  if (!pushed) return pushed.error();
-  figures.push = std::move(pushed.value());
-  auto pulled = pull(f, figures.changesets);
-  if (!pulled) return pulled.error();
-  figures.pull = std::move(pulled.value());
-  auto converged = same_digests(f);
-  if (!converged) return converged.error();
-  figures.converged = converged.value();
   return figures;
 }
 
@@ -701,6 +387,7 @@ void print_sync_details(const Figures& x) {
   double n = double(x.options.changesets);
   const PushFigures& p = x.push;
   const PullFigures& q = x.pull;
+  double a_cpu = p.sync.user_seconds + p.sync.system_seconds;
   std::cout << "  setup      " << grouped(n) << " batches committed in A in process in "
             << fixed(x.filled.seconds, 1) << " s (non-durable, not timed)\n"
             << "  push       A's sync --once: hub acked seq " << x.filled.last_seq << " after "
@@ -717,8 +404,8 @@ void print_sync_details(const Figures& x) {
             << fixed(x.verify.cpu_seconds * 1e6 / double(x.verify.verified), 0)
             << " µs, identity::verify_changeset "
             << fixed(x.verify.changeset_cpu_seconds * 1e6 / double(x.verify.verified), 0)
-            << " µs); A's CPU " << fixed((p.sync.user_seconds + p.sync.system_seconds) * 1e6 / n, 0)
-            << " µs; wall " << fixed(p.window_seconds * 1e3 / n, 2) << " ms\n"
+            << " µs); A's CPU " << fixed(a_cpu * 1e6 / n, 0) << " µs; wall "
+            << fixed(p.window_seconds * 1e3 / n, 2) << " ms\n"
             << "  pull       B's sync --once " << fixed(q.sync.seconds, 2) << " s, CPU "
             << fixed(q.sync.user_seconds) << " s user, " << fixed(q.sync.system_seconds)
             << " s system, peak RSS " << grouped(double(q.sync.peak_rss_kib) / 1024)
@@ -793,21 +480,23 @@ void print_latency_and_limits(const Figures& x) {
 
 // ---- The run.
 
-Status measure(const Options& options, const fs::path& dir, Figures& x) {
+// Sets up the federation in `dir`, runs every step through it, then stops its hub.
+Status measure_federation(const Options& options, const fs::path& dir, Figures& x) {
   std::cout << "federation: hub, nodes A (" << kUaiA << ") and B (" << kUaiB << "), unit " << kUnit
             << "…" << std::endl;
   auto f = set_up_federation(dir);
   if (!f) return f.error();
-  std::cout << "setup: " << grouped(double(options.changesets)) << " changesets in A…" << std::endl;
-  auto filled = fill_outbox(f->a_dir, options.changesets);
+  const std::size_t count = options.changesets;
+  std::cout << "setup: " << grouped(double(count)) << " changesets in A…" << std::endl;
+  auto filled = fill_outbox(f->a_dir, count);
   if (!filled) return filled.error();
   x.filled = filled.value();
   std::cout << "push: A's sync --once…" << std::endl;
-  auto pushed = push(f.value(), x.filled, options.changesets);
+  auto pushed = push(f.value(), x.filled, count);
   if (!pushed) return pushed.error();
   x.push = std::move(pushed.value());
   std::cout << "pull: B's sync --once…" << std::endl;
-  auto pulled = pull(f.value(), options.changesets);
+  auto pulled = pull(f.value(), count);
   if (!pulled) return pulled.error();
   x.pull = std::move(pulled.value());
   auto converged = same_digests(f.value());
@@ -817,7 +506,7 @@ Status measure(const Options& options, const fs::path& dir, Figures& x) {
   auto latency_figures = latency(f.value(), options.edits);
   if (!latency_figures) return latency_figures.error();
   x.latency = std::move(latency_figures.value());
-  auto payload = read_payload(f.value(), x.filled, options.changesets);
+  auto payload = read_payload(f.value(), x.filled, count);
   if (!payload) return payload.error();
   x.payload = std::move(payload.value());
   std::cout << "bulk: " << grouped(double(options.bulk_records))
@@ -827,7 +516,12 @@ Status measure(const Options& options, const fs::path& dir, Figures& x) {
   x.bulk = std::move(bulk_figures.value());
   auto stopped = f->hub->stop(SIGTERM);
   if (!stopped) return stopped.error();
+  return {};
+}
 
+// What the federation's figures are set against: the machine's limits on A's changesets and B's
+// record sizes (x.payload), and PouchDB on as many documents.
+Status measure_limits(const Options& options, const fs::path& dir, Figures& x) {
   std::cout << "limits: Ed25519 verification, raw LMDB puts…" << std::endl;
   auto verify = measure_verify_limit(x.payload.changesets);
   if (!verify) return verify.error();
@@ -844,6 +538,12 @@ Status measure(const Options& options, const fs::path& dir, Figures& x) {
   return {};
 }
 
+Status measure(const Options& options, const fs::path& dir, Figures& x) {
+  Status measured = measure_federation(options, dir, x);
+  if (!measured) return measured;
+  return measure_limits(options, dir, x);
+}
+
 // The first figure of /proc/loadavg: runnable processes, averaged over the last minute.
 std::string load_average() {
   std::string text = file_head("/proc/loadavg", 64);
@@ -851,10 +551,8 @@ std::string load_average() {
 }
 
 Status run(const Options& options) {
-  auto scratch = TempDir::create("tutelle-bench");
+  auto scratch = scratch_directory("tutelle-bench", options.keep);
   if (!scratch) return scratch.error();
-  if (options.keep) scratch->keep();
-  std::cout << "scratch directory " << scratch->path().string() << "\n";
   Figures figures;
   figures.options = options;
   std::string load_before = load_average();
@@ -878,17 +576,7 @@ Status run(const Options& options) {
 }  // namespace tutelle::bench
 
 int main(int argc, char** argv) {
-  auto options = tutelle::bench::parse_options(argc, argv);
-  if (!options) {
-    std::cerr << "bench_replication: " << options.error().message
-              << "\nusage: bench_replication [--changesets N] [--edits N] [--bulk-records N] "
-                 "[--keep]\n";
-    return 2;
-  }
-  tutelle::Status ran = tutelle::bench::run(options.value());
-  if (!ran) {
-    std::cerr << "bench_replication: " << ran.error().message << "\n";
-    return 1;
-  }
-  return 0;
+  using namespace tutelle::bench;
+  return bench_main("bench_replication", "[--changesets N] [--edits N] [--bulk-records N] [--keep]",
+                    parse_options(argc, argv), run);
 }

@@ -1,6 +1,5 @@
 #include "bench/replication_limits.hpp"
 
-#include <lmdb.h>
 #include <sodium.h>
 
 #include <time.h>
@@ -11,9 +10,9 @@
 #include <random>
 
 #include "bench/harness.hpp"
+#include "bench/raw_lmdb.hpp"
 #include "identity/changeset_signature.hpp"
 #include "protocol/codec.hpp"
-#include "store/lmdb.hpp"
 
 namespace tutelle::bench {
 
@@ -44,59 +43,6 @@ Result<std::vector<SignedMessage>> signed_messages(const std::vector<std::string
   }
   return messages;
 }
-
-// A raw LMDB environment with one table and LMDB's default flags. Closed when destroyed.
-class RawEnvironment {
- public:
-  RawEnvironment() = default;
-  RawEnvironment(const RawEnvironment&) = delete;
-  RawEnvironment& operator=(const RawEnvironment&) = delete;
-  ~RawEnvironment() {
-    if (env_ != nullptr) mdb_env_close(env_);
-  }
-
-  Status open(const std::filesystem::path& dir, std::size_t map_size) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return make_error(ErrorCode::storage, dir.string() + ": " + ec.message());
-    int rc = mdb_env_create(&env_);
-    if (rc == 0) rc = mdb_env_set_maxdbs(env_, 1);
-    if (rc == 0) rc = mdb_env_set_mapsize(env_, map_size);
-    if (rc == 0) rc = mdb_env_open(env_, dir.c_str(), 0, 0600);
-    if (rc != 0) return store::lmdb_error(rc, "open raw environment in", dir.string());
-    MDB_txn* txn = nullptr;
-    rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc == 0) rc = mdb_dbi_open(txn, "records", MDB_CREATE, &dbi_);
-    if (rc == 0) rc = mdb_txn_commit(txn);
-    if (rc != 0) return store::lmdb_error(rc, "create table records in", dir.string());
-    return {};
-  }
-
-  // One transaction putting keys [begin, end), each with the first `sizes[i]` bytes of
-  // `filler`.
-  Status put(const std::vector<std::string>& keys, const std::vector<std::size_t>& sizes,
-             std::size_t begin, std::size_t end, const std::string& filler) {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-    if (rc != 0) return store::lmdb_error(rc, "begin", "raw transaction");
-    for (std::size_t i = begin; i < end && rc == 0; ++i) {
-      MDB_val key{keys[i].size(), const_cast<char*>(keys[i].data())};
-      MDB_val value{sizes[i], const_cast<char*>(filler.data())};
-      rc = mdb_put(txn, dbi_, &key, &value, 0);
-    }
-    if (rc != 0) {
-      mdb_txn_abort(txn);
-      return store::lmdb_error(rc, "put into", "raw records");
-    }
-    rc = mdb_txn_commit(txn);
-    if (rc != 0) return store::lmdb_error(rc, "commit", "raw transaction");
-    return {};
-  }
-
- private:
-  MDB_env* env_ = nullptr;
-  MDB_dbi dbi_ = 0;
-};
 
 double thread_cpu_seconds() {
   timespec now{};
@@ -163,22 +109,24 @@ Result<PutLimit> measure_raw_lmdb_puts(const std::filesystem::path& dir,
                                        const std::vector<std::size_t>& value_sizes,
                                        std::size_t per_txn) {
   std::vector<std::string> keys = random_keys(value_sizes.size());
+  std::vector<KeyedSize> entries;
   std::size_t longest = 0;
   std::size_t total = 0;
-  for (std::size_t size : value_sizes) {
-    longest = std::max(longest, size);
-    total += size;
+  for (std::size_t i = 0; i < value_sizes.size(); ++i) {
+    entries.push_back(KeyedSize{std::move(keys[i]), value_sizes[i]});
+    longest = std::max(longest, value_sizes[i]);
+    total += value_sizes[i];
   }
   std::string filler(longest, 'v');
-  RawEnvironment raw;
-  Status opened = raw.open(dir, std::max<std::size_t>(std::size_t{1} << 30, total * 4));
-  if (!opened) return opened.error();
+  auto raw = RawStore::open(dir, std::max<std::size_t>(std::size_t{1} << 30, total * 4));
+  if (!raw) return raw.error();
 
   PutLimit limit{value_sizes.size(), per_txn, 0,
                  double(total) / double(std::max<std::size_t>(1, value_sizes.size()))};
   Stopwatch clock;
-  for (std::size_t begin = 0; begin < keys.size(); begin += per_txn) {
-    Status put = raw.put(keys, value_sizes, begin, std::min(keys.size(), begin + per_txn), filler);
+  for (std::size_t begin = 0; begin < entries.size(); begin += per_txn) {
+    std::size_t end = std::min(entries.size(), begin + per_txn);
+    Status put = raw.value()->put_range(entries, begin, end, filler);
     if (!put) return put.error();
   }
   limit.seconds = clock.seconds();
